@@ -1,0 +1,1 @@
+"""cloudctl: one CLI for operating Cloud-Design (bootstrap, manifests, delivery)."""

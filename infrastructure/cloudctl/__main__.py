@@ -1,0 +1,3 @@
+from cloudctl.cli import main
+
+raise SystemExit(main())
