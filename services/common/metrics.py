@@ -1,0 +1,57 @@
+"""Prometheus metrics shared by every service, correct under gunicorn with several workers.
+
+When PROMETHEUS_MULTIPROC_DIR is set (the gunicorn configs set it before anything imports
+prometheus_client), each process writes its values to mmapped files in that directory and
+`render()` aggregates them with MultiProcessCollector; otherwise the default registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as _multiprocess
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+http_requests_total = Counter("http_requests_total", "HTTP requests served", ["route", "method", "status"])
+http_request_duration_seconds = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency in seconds",
+    ["route", "method", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+orders_published_total = Counter("orders_published_total", "orders published to the billing queue")
+orders_processed_total = Counter(
+    "orders_processed_total", "orders the worker finished, by outcome", ["outcome"]
+)
+orders_failed_total = Counter("orders_failed_total", "order processing attempts that failed (retried)")
+orders_dead_lettered_total = Counter("orders_dead_lettered_total", "orders sent to the dead-letter queue")
+# livemax: the worker is its own process; its value counts only while that process lives
+# (gunicorn's child_exit / the worker's exit remove a dead process's file).
+billing_consumer_up = Gauge(
+    "billing_consumer_up", "1 while the worker is consuming the billing queue", multiprocess_mode="livemax"
+)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text for /metrics and its content type."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def mark_process_dead(pid: int) -> None:
+    """Drop a finished process's live gauges (called from gunicorn's child_exit)."""
+    if os.environ.get(MULTIPROC_ENV):
+        _multiprocess.mark_process_dead(pid)

@@ -1,0 +1,141 @@
+"""The Flask app every service starts from: request ids, JSON errors, body limit, health,
+readiness, metrics and per-route request metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from common import metrics
+from common.errors import ApiError
+from common.jsonlog import request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client-sent id is kept only when it is short and plain (it ends up in logs and headers).
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UNMATCHED_ROUTE = "<unmatched>"
+
+log = logging.getLogger("common.web")
+
+ReadyCheck = Callable[[], Any]  # raises, or returns False, when the dependency is not usable
+
+
+def error_body(status: int, message: str, **details: Any) -> dict[str, Any]:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return {"error": reason, "message": message, **details, "request_id": request_id_var.get()}
+
+
+def json_error(status: int, message: str, **details: Any) -> Response:
+    response = jsonify(error_body(status, message, **details))
+    response.status_code = status
+    return response
+
+
+def incoming_request_id() -> str:
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    return sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+
+
+def create_base_app(
+    service: str, settings_values: Mapping[str, Any], ready_checks: Mapping[str, ReadyCheck] | None = None
+) -> Flask:
+    app = Flask(service)
+    app.config["SETTINGS"] = dict(settings_values)
+    max_body = settings_values.get("MAX_BODY_BYTES")
+    if max_body:
+        app.config["MAX_CONTENT_LENGTH"] = max_body
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    checks = dict(ready_checks or {})
+
+    @app.before_request
+    def _start_request() -> None:
+        g.request_started = time.perf_counter()
+        g.request_id = incoming_request_id()
+        g.request_id_token = request_id_var.set(g.request_id)
+        # Refuse a declared oversized body at once, even on routes that never read it.
+        if max_body and request.content_length is not None and request.content_length > max_body:
+            raise RequestEntityTooLarge()
+
+    @app.after_request
+    def _finish_request(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id") or incoming_request_id()
+        started = g.get("request_started")
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+            labels = (route, request.method, str(response.status_code))
+            metrics.http_requests_total.labels(*labels).inc()
+            metrics.http_request_duration_seconds.labels(*labels).observe(time.perf_counter() - started)
+        return response
+
+    @app.teardown_request
+    def _clear_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        if exc.status >= 500:
+            log.warning("request failed: %s", exc.message, extra={"status": exc.status})
+        return json_error(exc.status, exc.message, **exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = json_error(status, _http_message(exc))
+        allowed = getattr(exc, "valid_methods", None)
+        if status == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> Response:
+        # Logged with its traceback for operators; the client learns nothing about internals.
+        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+        return json_error(500, "internal error")
+
+    @app.get("/health")
+    def health() -> Response:
+        return jsonify(status="ok", service=service)
+
+    @app.get("/ready")
+    def ready() -> Response:
+        failing = [name for name, check in checks.items() if not _check_passes(name, check)]
+        if failing:
+            return json_error(503, f"not ready: {', '.join(failing)} unavailable", failing=failing)
+        return jsonify(status="ready", checks={name: "ok" for name in checks})
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, content_type=content_type)
+
+    return app
+
+
+def _http_message(exc: HTTPException) -> str:
+    messages = {
+        404: "no such route",
+        405: f"method {request.method} not allowed on this route",
+        413: "request body too large",
+    }
+    return messages.get(exc.code or 0) or (exc.description or exc.name)
+
+
+def _check_passes(name: str, check: ReadyCheck) -> bool:
+    try:
+        return check() is not False
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; named in the log
+        log.warning("readiness check failed", extra={"dependency": name, "reason": str(exc)})
+        return False
