@@ -1,21 +1,23 @@
 """Gunicorn settings every service's gunicorn.conf.py starts from.
 
-Usage in a service's gunicorn.conf.py:
+Usage in a service's gunicorn.conf.py (the settings are named, not imported, see below):
 
     from common.gunicorn_base import gunicorn_settings
-    from inventory.config import SETTINGS
-    globals().update(gunicorn_settings("inventory", SETTINGS))
 
-Importing this module must not import prometheus_client: PROMETHEUS_MULTIPROC_DIR has to be in
-the environment before the first import, because prometheus_client picks its value class then.
+    globals().update(gunicorn_settings("inventory", "inventory.config:SETTINGS"))
+
+PROMETHEUS_MULTIPROC_DIR has to be in the environment before anything imports prometheus_client
+(it picks its value class at import), and importing `inventory.config` imports the `inventory`
+package and with it the metrics. So the directory is prepared first, then the settings imported.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib
 import os
+import sys
 import tempfile
-from collections.abc import Iterable
 from typing import Any
 
 from common import config
@@ -47,12 +49,29 @@ def _child_exit(_server: Any, worker: Any) -> None:
     metrics.mark_process_dead(worker.pid)
 
 
+def _import_settings(spec: str) -> tuple[config.Setting, ...]:
+    module_name, _, attribute = spec.partition(":")
+    return tuple(getattr(importlib.import_module(module_name), attribute))
+
+
+def _require_multiprocess_metrics() -> None:
+    """Fail loudly if prometheus_client was imported before the directory was set."""
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None and not getattr(values.ValueClass, "_multiprocess", False):
+        raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
+
+
 def gunicorn_settings(
-    service: str, settings: Iterable[config.Setting], *, worker_class: str = DEFAULT_WORKER_CLASS
+    service: str, settings_spec: str, *, worker_class: str = DEFAULT_WORKER_CLASS
 ) -> dict[str, Any]:
-    """Validate the service's env in the master (bad env: one line, exit 2) and return settings."""
-    values = config.load_or_exit(settings)
+    """Validate the service's env in the master (bad env: one line, exit 2) and return settings.
+
+    `settings_spec` is "module:ATTRIBUTE" naming the service's Setting tuple.
+    """
+    _require_multiprocess_metrics()
     prepare_multiproc_dir(service)
+    values = config.load_or_exit(_import_settings(settings_spec))
+    _require_multiprocess_metrics()
     os.environ["CLOUD_DESIGN_SERVICE"] = service  # read by the JSON gunicorn logger
     return {
         "bind": f"0.0.0.0:{values['PORT']}",
@@ -65,4 +84,7 @@ def gunicorn_settings(
         "child_exit": _child_exit,
         "timeout": 30,
         "graceful_timeout": 20,
+        # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn): several
+        # services on one machine would fight over it, and the image's root fs is read-only.
+        "control_socket_disable": True,
     }
