@@ -7,6 +7,13 @@ from typing import Any
 from common.db import Database
 
 _COLUMNS = "id, title, director, created_at"
+# Case-insensitive substring search; served by the trigram index movies_title_trgm.
+SEARCH_SQL = f"SELECT {_COLUMNS} FROM movies WHERE title ILIKE %s ORDER BY id LIMIT %s OFFSET %s"  # noqa: S608
+LIST_SQL = f"SELECT {_COLUMNS} FROM movies ORDER BY id LIMIT %s OFFSET %s"  # noqa: S608
+
+
+def search_pattern(term: str) -> str:
+    return f"%{_escape_like(term)}%"
 
 
 def _escape_like(term: str) -> str:
@@ -21,12 +28,9 @@ def to_json(row: dict[str, Any]) -> dict[str, Any]:
 def list_movies(db: Database, title: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     with db.transaction() as cur:
         if title:
-            cur.execute(
-                f"SELECT {_COLUMNS} FROM movies WHERE title ILIKE %s ORDER BY id LIMIT %s OFFSET %s",  # noqa: S608
-                (f"%{_escape_like(title)}%", limit, offset),
-            )
+            cur.execute(SEARCH_SQL, (search_pattern(title), limit, offset))
         else:
-            cur.execute(f"SELECT {_COLUMNS} FROM movies ORDER BY id LIMIT %s OFFSET %s", (limit, offset))  # noqa: S608
+            cur.execute(LIST_SQL, (limit, offset))
         return [to_json(row) for row in cur.fetchall()]
 
 
