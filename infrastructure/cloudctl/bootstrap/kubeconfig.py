@@ -1,0 +1,56 @@
+"""Fetches the kubeconfig the master publishes to SSM (no SSH) and keeps it in a private file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cloudctl.bootstrap.shell import StepError
+from cloudctl.bootstrap.waits import WaitPolicy, wait_for
+
+# Looked up while the master boots: it appears once K3s is up (cloud-init puts it there).
+NOT_YET = ("ParameterNotFound",)
+
+
+def read_parameter(ssm: Any, name: str) -> str | None:
+    """The decrypted value of an SSM SecureString, or None while it does not exist yet."""
+    try:
+        reply = ssm.get_parameter(Name=name, WithDecryption=True)
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code in NOT_YET:
+            return None
+        raise StepError(f"SSM get-parameter {name} failed: {code or err}") from err
+    return reply["Parameter"]["Value"]
+
+
+def wait_for_kubeconfig(ssm: Any, name: str, policy: WaitPolicy, say: Callable[[str], None]) -> str:
+    def probe() -> str | None:
+        value = read_parameter(ssm, name)
+        if value is None:
+            say(f"    {name} not in SSM yet; next look in {policy.interval_s:.0f} s")
+        return value
+
+    text = wait_for(f"SSM parameter {name}", probe, policy)
+    if "clusters:" not in text or "server:" not in text:
+        raise StepError(f"SSM parameter {name} does not hold a kubeconfig")
+    return text
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write text to path readable by the owner only (0600), atomically, creating the folder (0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,28 @@
+"""Checks that run before any step: the tools on PATH and AWS credentials. Each failure is one line."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+
+from cloudctl.errors import CloudctlError
+
+# What to do when a tool is missing: the project pins both (docs/contract.md, infrastructure/terraform).
+INSTALL_HINTS = {
+    "terraform": "install the Terraform version pinned by required_version in infrastructure/terraform",
+    "kubectl": "run `make venv` and put .venv/bin (the pinned kubectl) first on PATH",
+}
+
+
+def require_tools(tools: Iterable[str]) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise CloudctlError(f"{tool} not found on PATH: {INSTALL_HINTS[tool]}")
+
+
+def require_credentials(has_credentials: bool) -> None:
+    if not has_credentials:
+        raise CloudctlError(
+            "no AWS credentials found: set AWS_PROFILE (after `aws sso login`) or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )

@@ -1,0 +1,104 @@
+"""The ordered steps of up, down and plan, and the read-only status report."""
+
+from __future__ import annotations
+
+from cloudctl.bootstrap import kube_steps as kube
+from cloudctl.bootstrap import terraform_steps as tf
+from cloudctl.bootstrap.context import Context
+from cloudctl.bootstrap.steps import Step
+
+STATE_INIT = Step("state-init", "terraform init of the state backend root", tf.init_state, always=True)
+BACKEND = Step("backend", "find the env root's S3 backend settings", tf.read_backend_config, always=True)
+ENV_INIT = Step("env-init", "terraform init of the env root against the S3 backend", tf.init_env, always=True)
+# down and status also work on an env that is not (or no longer) deployed.
+OUTPUTS_IF_APPLIED = Step(
+    "env-outputs", "read the env root's outputs (if applied)", tf.read_env_outputs_if_applied, always=True
+)
+KUBECONFIG_IF_PRESENT = Step(
+    "kubeconfig",
+    "fetch the kubeconfig from SSM (if the cluster exists)",
+    kube.fetch_kubeconfig_if_present,
+    always=True,
+)
+
+UP = (
+    STATE_INIT,
+    Step("state-apply", "terraform apply of the state backend root (S3 bucket, locking)", tf.apply_state),
+    BACKEND,
+    ENV_INIT,
+    Step("env-apply", "terraform apply of the env root (network, cluster, database, ALB, ...)", tf.apply_env),
+    Step("env-outputs", "read the env root's outputs", tf.read_env_outputs, always=True),
+    Step(
+        "kubeconfig", "wait for the kubeconfig in SSM and write it (0600)", kube.fetch_kubeconfig, always=True
+    ),
+    Step("cluster-api", "wait for the Kubernetes API server", kube.wait_for_api),
+    Step("argocd-install", "install Argo CD (server-side apply)", kube.install_argocd),
+    Step("argocd-crds", "wait for Argo CD's CRDs to be established", kube.wait_for_argocd_crds),
+    Step("argocd-server", "wait for the argocd-server rollout", kube.wait_for_argocd_server),
+    Step("root-app", "apply the root app (app of apps)", kube.apply_root_app),
+    Step("access", "where to reach it", kube.print_access, always=True),
+)
+
+PLAN = (
+    STATE_INIT,
+    Step("state-plan", "terraform plan of the state backend root", tf.plan_state, always=True),
+    BACKEND,
+    ENV_INIT,
+    Step("env-plan", "terraform plan of the env root", tf.plan_env, always=True),
+)
+
+
+def down_steps(include_state: bool) -> tuple[Step, ...]:
+    steps = (
+        STATE_INIT,
+        BACKEND,
+        ENV_INIT,
+        OUTPUTS_IF_APPLIED,
+        KUBECONFIG_IF_PRESENT,
+        Step("root-app-delete", "delete the root app, cascading to its child apps", kube.delete_root_app),
+        Step("prune-wait", "wait until Argo CD has pruned every application", kube.wait_for_pruning),
+        Step("env-destroy", "terraform destroy of the env root", tf.destroy_env),
+    )
+    if include_state:
+        steps += (Step("state-destroy", "terraform destroy of the state backend root", tf.destroy_state),)
+    return steps
+
+
+STATUS = (
+    STATE_INIT,
+    BACKEND,
+    ENV_INIT,
+    OUTPUTS_IF_APPLIED,
+    KUBECONFIG_IF_PRESENT,
+)
+
+
+def report_status(ctx: Context) -> bool:
+    """Print what is deployed; True when the env root is applied and the cluster and Argo CD answer."""
+    out = ctx.outputs
+    if out is None:
+        ctx.say(f"{ctx.env}: not deployed")
+        return False
+    ctx.say(f"{ctx.env}: cluster {out.cluster_name} in {out.region}")
+    ctx.say(f"    ALB:        {out.alb_url}")
+    ctx.say(f"    Argo CD UI: {out.argocd_url}")
+    ctx.say(f"    RDS:        {out.rds_endpoint}")
+    for name, url in sorted(out.ecr_repository_urls.items()):
+        ctx.say(f"    ECR {name}: {url}")
+    if not ctx.kubeconfig_ready:
+        ctx.say("    cluster:    no kubeconfig in SSM yet")
+        return False
+    healthy = True
+    for title, args in (
+        ("nodes", ("get", "nodes", "-o", "wide")),
+        ("applications", ("-n", kube.ARGOCD_NAMESPACE, "get", kube.APPLICATIONS)),
+    ):
+        code, text, err = ctx.shell.run_code(kube.kubectl(ctx, *args), capture=True)
+        if code != 0:
+            healthy = False
+            ctx.say(f"    {title}: unavailable ({' '.join(err.split()) or f'kubectl exited {code}'})")
+        else:
+            ctx.say(f"    {title}:")
+            for line in text.splitlines():
+                ctx.say(f"      {line}")
+    return healthy
