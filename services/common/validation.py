@@ -21,6 +21,9 @@ from flask import request
 from common.errors import ApiError
 
 MAX_INT32 = 2**31 - 1
+# List endpoints of every service page the same way (the gateway checks these at the edge).
+DEFAULT_PAGE_LIMIT = 20
+MAX_PAGE_LIMIT = 100
 MAX_PRICE = Decimal("99999999.99")  # numeric(10,2)
 _CENT = Decimal("0.01")
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
@@ -140,7 +143,9 @@ def query_int(args: Mapping[str, str], name: str, default: int, min_value: int, 
     return int(raw)
 
 
-def pagination(args: Mapping[str, str], default_limit: int, max_limit: int) -> tuple[int, int]:
+def pagination(
+    args: Mapping[str, str], default_limit: int = DEFAULT_PAGE_LIMIT, max_limit: int = MAX_PAGE_LIMIT
+) -> tuple[int, int]:
     """(limit, offset) from the query string, or 400."""
     limit = query_int(args, "limit", default_limit, 1, max_limit)
     offset = query_int(args, "offset", 0, 0, MAX_INT32)

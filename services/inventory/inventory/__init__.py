@@ -15,8 +15,6 @@ from inventory import movies
 from inventory.config import SETTINGS
 
 SERVICE = "inventory"
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 MAX_TEXT = 200
 MOVIE_FIELDS = {"title": validation.text(MAX_TEXT), "director": validation.text(MAX_TEXT)}
 # The load balancer forwards /inventory/* unchanged, so every route also answers there.
@@ -34,7 +32,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         return ApiError(404, f"movie {movie_id} not found")
 
     def list_movies() -> Response:
-        limit, offset = validation.pagination(request.args, DEFAULT_LIMIT, MAX_LIMIT)
+        limit, offset = validation.pagination(request.args)
         title = request.args.get("title")
         if title is not None:
             try:

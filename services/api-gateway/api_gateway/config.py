@@ -1,0 +1,26 @@
+"""The gateway's settings (docs/contract.md, environment variables)."""
+
+from common import config
+
+SETTINGS = (
+    config.port_setting(3000),
+    config.LOG_LEVEL,
+    config.WEB_CONCURRENCY,
+    config.MAX_BODY_BYTES,
+    config.Setting("INVENTORY_URL", True, None, config.parse_url(("http", "https")), "base URL of inventory"),
+    config.Setting("BILLING_URL", True, None, config.parse_url(("http", "https")), "base URL of billing"),
+    config.Setting(
+        "UPSTREAM_CONNECT_TIMEOUT",
+        False,
+        "2",
+        config.parse_float(0.05, 60),
+        "seconds to connect to an upstream",
+    ),
+    config.Setting(
+        "UPSTREAM_READ_TIMEOUT",
+        False,
+        "10",
+        config.parse_float(0.05, 300),
+        "seconds to wait for an upstream's answer (504 after)",
+    ),
+)
