@@ -1,0 +1,129 @@
+# The root every environment shares: envs/dev and envs/prod link these files and differ only in
+# terraform.tfvars and backend.hcl. Names come from docs/contract.md ("AWS names").
+locals {
+  name       = "cloud-design-${var.environment}"
+  ssm_prefix = "/cloud-design/${var.environment}"
+  # ALB path rules to the K3s NodePorts; the NodePorts are fixed in the GitOps tree's Services.
+  routes = {
+    "api-gateway" = { node_port = 30000, path_patterns = ["/api/*"], health_check_path = "/health", priority = 10 }
+    "inventory"   = { node_port = 30001, path_patterns = ["/inventory/*"], health_check_path = "/health", priority = 20 }
+    "billing"     = { node_port = 30002, path_patterns = ["/billing/*"], health_check_path = "/health", priority = 30 }
+    "argocd"      = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/argocd/healthz", priority = 40 }
+  }
+  node_names = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
+  # Data survives `terraform destroy` only where deletion protection is on (prod).
+  disposable = !var.deletion_protection
+}
+
+module "kms" {
+  source = "../../modules/kms"
+  name   = local.name
+}
+
+module "storage" {
+  source        = "../../modules/storage"
+  name          = local.name
+  kms_key_arn   = module.kms.key_arn
+  force_destroy = local.disposable
+}
+
+module "network" {
+  source              = "../../modules/network"
+  name                = local.name
+  flow_log_bucket_arn = module.storage.logs_bucket_arn
+}
+
+module "security_groups" {
+  source     = "../../modules/security_groups"
+  name       = local.name
+  vpc_id     = module.network.vpc_id
+  admin_cidr = var.admin_cidr
+  node_ports = { for name, route in local.routes : name => route.node_port }
+}
+
+module "registry" {
+  source       = "../../modules/registry"
+  name_prefix  = "cloud-design/${var.environment}"
+  keep_images  = var.ecr_keep_images
+  kms_key_arn  = module.kms.key_arn
+  force_delete = local.disposable
+}
+
+module "secrets" {
+  source                  = "../../modules/secrets"
+  name_prefix             = "cloud-design/${var.environment}"
+  kms_key_arn             = module.kms.key_arn
+  recovery_window_in_days = local.disposable ? 0 : 7
+}
+
+module "database" {
+  source               = "../../modules/database"
+  identifier           = local.name
+  subnet_ids           = module.network.private_subnet_ids
+  security_group_id    = module.security_groups.rds_security_group_id
+  instance_class       = var.db_instance_class
+  allocated_storage_gb = var.db_allocated_storage_gb
+  multi_az             = var.db_multi_az
+  deletion_protection  = var.deletion_protection
+  log_retention_days   = var.log_retention_days
+  kms_key_arn          = module.kms.key_arn
+}
+
+module "iam" {
+  source                    = "../../modules/iam"
+  name                      = local.name
+  ecr_repository_arns       = values(module.registry.repository_arns)
+  log_group_arns            = values(module.monitoring.log_group_arns)
+  token_parameter_name      = "${local.ssm_prefix}/k3s-token"
+  kubeconfig_parameter_name = "${local.ssm_prefix}/kubeconfig"
+  backups_bucket_arn        = module.storage.backups_bucket_arn
+  secrets_prefix            = "cloud-design/${var.environment}"
+  rds_master_secret_arn     = module.database.master_user_secret_arn
+  kms_key_arn               = module.kms.key_arn
+}
+
+module "cluster" {
+  source                    = "../../modules/cluster"
+  cluster_name              = local.name
+  master_instance_type      = var.master_instance_type
+  worker_instance_type      = var.worker_instance_type
+  worker_count              = var.worker_count
+  subnet_ids                = module.network.public_subnet_ids
+  security_group_id         = module.security_groups.nodes_security_group_id
+  master_instance_profile   = module.iam.master_instance_profile_name
+  worker_instance_profile   = module.iam.worker_instance_profile_name
+  token_parameter_name      = "${local.ssm_prefix}/k3s-token"
+  kubeconfig_parameter_name = "${local.ssm_prefix}/kubeconfig"
+  k3s_log_group_name        = module.monitoring.log_group_names["k3s"]
+  kms_key_arn               = module.kms.key_arn
+}
+
+module "load_balancer" {
+  source              = "../../modules/load_balancer"
+  name                = local.name
+  vpc_id              = module.network.vpc_id
+  subnet_ids          = module.network.public_subnet_ids
+  security_group_id   = module.security_groups.alb_security_group_id
+  routes              = local.routes
+  target_instance_ids = module.cluster.node_instance_ids
+  certificate_arn     = var.certificate_arn
+  access_logs_bucket  = module.storage.logs_bucket_id
+  deletion_protection = var.deletion_protection
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+  name   = local.name
+  # One account can hold both environments, so every group name carries the environment.
+  log_groups = {
+    applications = "/aws/cloud-design/${var.environment}/applications"
+    k3s          = "/aws/cloud-design/${var.environment}/k3s"
+  }
+  log_retention_days        = var.log_retention_days
+  kms_key_arn               = module.kms.key_arn
+  alarm_email               = var.alarm_email
+  instances                 = zipmap(local.node_names, module.cluster.node_instance_ids)
+  alb_arn_suffix            = module.load_balancer.arn_suffix
+  target_group_arn_suffixes = module.load_balancer.target_group_arn_suffixes
+  rds_identifier            = module.database.identifier
+}

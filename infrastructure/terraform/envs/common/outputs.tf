@@ -1,0 +1,85 @@
+# The first seven outputs are the ones the bootstrap CLI reads (docs/contract.md).
+output "alb_dns_name" {
+  description = "Public DNS name of the ALB."
+  value       = module.load_balancer.dns_name
+}
+
+output "argocd_url" {
+  description = "URL of the Argo CD UI behind the ALB."
+  value       = "${module.load_balancer.base_url}/argocd"
+}
+
+output "kubeconfig_parameter" {
+  description = "SSM SecureString the master publishes the admin kubeconfig to."
+  value       = module.cluster.kubeconfig_parameter_name
+}
+
+output "cluster_name" {
+  description = "Name of the cluster and of its kubeconfig context."
+  value       = module.cluster.cluster_name
+}
+
+output "region" {
+  description = "AWS region of the environment."
+  value       = var.region
+}
+
+output "ecr_repository_urls" {
+  description = "ECR repository URL by image name (api-gateway, inventory-app, billing-app)."
+  value       = module.registry.repository_urls
+}
+
+output "rds_endpoint" {
+  description = "Host name of the RDS instance (port 5432)."
+  value       = module.database.endpoint
+}
+
+output "kubeconfig_placeholder" {
+  description = "Value of the kubeconfig parameter until the master has published the real kubeconfig."
+  value       = module.cluster.kubeconfig_placeholder
+}
+
+output "api_endpoint" {
+  description = "Kubernetes API URL (reachable from admin_cidr only)."
+  value       = module.cluster.api_endpoint
+}
+
+output "master_instance_id" {
+  description = "Instance ID of the K3s master (aws ssm start-session --target <id>)."
+  value       = module.cluster.master_instance_id
+}
+
+output "rds_master_secret_arn" {
+  description = "ARN of the RDS-managed master password secret."
+  value       = module.database.master_user_secret_arn
+}
+
+output "secret_names" {
+  description = "Secrets Manager names of the application credentials."
+  value       = module.secrets.secret_names
+}
+
+output "backups_bucket" {
+  description = "Name of the S3 backups bucket."
+  value       = module.storage.backups_bucket_id
+}
+
+output "logs_bucket" {
+  description = "Name of the S3 logs bucket."
+  value       = module.storage.logs_bucket_id
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic alarms notify."
+  value       = module.monitoring.sns_topic_arn
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group names (applications, k3s, and the RDS exports)."
+  value       = merge(module.monitoring.log_group_names, { for name in module.database.log_group_names : basename(name) => name })
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard."
+  value       = module.monitoring.dashboard_name
+}

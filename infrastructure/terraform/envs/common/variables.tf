@@ -1,0 +1,97 @@
+# The values the bootstrap CLI reads from envs/<env>/terraform.tfvars (docs/contract.md).
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "environment" {
+  description = "Environment name; part of every resource name (cloud-design-<env>)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "master_instance_type" {
+  description = "EC2 instance type of the K3s master."
+  type        = string
+  default     = "t3.medium"
+}
+
+variable "worker_instance_type" {
+  description = "EC2 instance type of the K3s workers."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "worker_count" {
+  description = "Number of K3s workers (spread over two availability zones)."
+  type        = number
+  default     = 2
+}
+
+variable "db_instance_class" {
+  description = "RDS PostgreSQL instance class."
+  type        = string
+  default     = "db.t3.micro"
+}
+
+variable "db_allocated_storage_gb" {
+  description = "RDS gp3 storage in GiB."
+  type        = number
+  default     = 20
+}
+
+variable "db_multi_az" {
+  description = "Run RDS with a Multi-AZ standby (prod)."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Protect data from terraform destroy: RDS deletion protection and final snapshot, ALB deletion protection, non-empty buckets and repositories kept, 7-day secret recovery (prod)."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of the CloudWatch log groups (a value CloudWatch accepts, e.g. 7, 14, 30, 90)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the retention periods CloudWatch Logs accepts."
+  }
+}
+
+variable "admin_cidr" {
+  description = "CIDR allowed to reach the Kubernetes API (6443), e.g. your office or VPN address as a /32."
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for HTTPS on the ALB; null serves HTTP only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be null or an ACM certificate ARN."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "Number of most recent images each ECR repository keeps."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic; null leaves the topic without subscribers."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,16 @@
+# dev: smallest footprint, disposable (no deletion protection, single-AZ database).
+region                  = "eu-west-1"
+environment             = "dev"
+master_instance_type    = "t3.medium"
+worker_instance_type    = "t3.small"
+worker_count            = 2
+db_instance_class       = "db.t3.micro"
+db_allocated_storage_gb = 20
+db_multi_az             = false
+deletion_protection     = false
+log_retention_days      = 14
+# Replace with your own address (curl -s https://checkip.amazonaws.com)/32; the documentation
+# range below reaches nobody, so the API stays closed until you do.
+admin_cidr      = "203.0.113.10/32"
+certificate_arn = null
+ecr_keep_images = 30

@@ -1,0 +1,16 @@
+# prod: Multi-AZ database, deletion protection and final snapshot, longer log retention.
+region                  = "eu-west-1"
+environment             = "prod"
+master_instance_type    = "t3.medium"
+worker_instance_type    = "t3.small"
+worker_count            = 2
+db_instance_class       = "db.t3.micro"
+db_allocated_storage_gb = 20
+db_multi_az             = true
+deletion_protection     = true
+log_retention_days      = 90
+# Replace with your own address (curl -s https://checkip.amazonaws.com)/32; the documentation
+# range below reaches nobody, so the API stays closed until you do.
+admin_cidr      = "203.0.113.10/32"
+certificate_arn = null
+ecr_keep_images = 50

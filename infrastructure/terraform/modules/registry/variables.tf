@@ -1,0 +1,37 @@
+variable "name_prefix" {
+  description = "Repository name prefix, cloud-design/<env>."
+  type        = string
+}
+
+variable "repository_names" {
+  description = "Last segment of each repository name (the Kustomize image names)."
+  type        = list(string)
+  default     = ["api-gateway", "inventory-app", "billing-app"]
+}
+
+variable "keep_images" {
+  description = "Number of most recent images each repository keeps; older ones expire."
+  type        = number
+
+  validation {
+    condition     = var.keep_images >= 1
+    error_message = "keep_images must be at least 1."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the images."
+  type        = string
+}
+
+variable "force_delete" {
+  description = "Let terraform destroy delete repositories that still hold images (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource of this module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,35 @@
+variable "name" {
+  description = "Name prefix of the security groups, e.g. cloud-design-dev."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "ID of the VPC the groups belong to."
+  type        = string
+}
+
+variable "admin_cidr" {
+  description = "CIDR allowed to reach the Kubernetes API on 6443 (the operators' address)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.admin_cidr, 0)) && var.admin_cidr != "0.0.0.0/0"
+    error_message = "admin_cidr must be a valid IPv4 CIDR and not 0.0.0.0/0."
+  }
+}
+
+variable "node_ports" {
+  description = "NodePorts the ALB forwards to, by workload name."
+  type        = map(number)
+
+  validation {
+    condition     = alltrue([for port in values(var.node_ports) : port >= 30000 && port <= 32767])
+    error_message = "NodePorts must lie in the Kubernetes NodePort range 30000-32767."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource of this module."
+  type        = map(string)
+  default     = {}
+}
