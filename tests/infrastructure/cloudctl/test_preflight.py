@@ -1,0 +1,82 @@
+"""Missing terraform, kubectl or AWS credentials: one line before any step runs (STAND-IN binaries)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("tool", "hint"),
+    [
+        ("terraform", "install the Terraform version pinned by required_version in infrastructure/terraform"),
+        ("kubectl", "run `make venv` and put .venv/bin (the pinned kubectl) first on PATH"),
+    ],
+)
+def test_a_missing_tool_is_one_line_before_anything_runs(run, repo, standins, ssm, monkeypatch, tool, hint):
+    standins.remove(tool)
+    monkeypatch.setenv("PATH", str(standins.bin))  # only the stand-ins: the machine's tools must not count
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err == f"cloudctl up: error: {tool} not found on PATH: {hint}\n"
+    assert standins.calls() == []
+    assert "==>" not in result.out
+
+
+def test_plan_does_not_need_kubectl(run, repo, standins, ssm, monkeypatch):
+    standins.remove("kubectl")
+    monkeypatch.setenv("PATH", str(standins.bin))
+
+    result = run("plan", "--env", "dev", "--repo-root", str(repo))
+
+    assert result.code == 0, result.err
+    assert "infrastructure/terraform/envs/dev: changes pending" in result.out
+
+
+def test_missing_aws_credentials_is_one_line_before_anything_runs(run, repo, standins, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err == (
+        "cloudctl up: error: no AWS credentials found: set AWS_PROFILE (after `aws sso login`) or "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
+    )
+    assert standins.calls() == []
+
+
+def test_missing_gitops_files_are_named_before_anything_runs(run, repo, standins, ssm):
+    (repo / "clusters/dev/root.yaml").unlink()
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err == f"cloudctl up: error: missing in the checkout {repo}: clusters/dev/root.yaml\n"
+    assert standins.calls() == []
+
+
+def test_tfvars_of_another_environment_are_refused(run, repo, standins, ssm):
+    tfvars = repo / "infrastructure/terraform/envs/dev/terraform.tfvars"
+    tfvars.write_text(tfvars.read_text().replace('environment             = "dev"', 'environment = "prod"'))
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err == (
+        "cloudctl up: error: infrastructure/terraform/envs/dev/terraform.tfvars sets environment = 'prod', "
+        "not 'dev'\n"
+    )
+    assert standins.calls() == []
+
+
+def test_unparseable_tfvars_is_one_line(run, repo, standins, ssm):
+    (repo / "infrastructure/terraform/envs/dev/terraform.tfvars").write_text('region = "eu-west-1\nenvironment =\n')
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err.startswith("cloudctl up: error: ") and result.err.count("\n") == 1
+    assert "terraform.tfvars is not valid HCL" in result.err
+    assert standins.calls() == []
