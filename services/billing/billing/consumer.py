@@ -1,0 +1,168 @@
+"""The billing queue consumer: one message at a time, acked only after the database commit.
+
+What happens to a delivery:
+- processed (completed, rejected, or already processed earlier): ack;
+- poison (not parseable, unknown order): reject without requeue, so the queue dead-letters it
+  to `<q>.dlq` at once and the orders behind it are not held up;
+- processing failed (any other error): republish to `<q>.retry` with the retry count in a
+  header (confirmed), then ack; it comes back after the retry TTL. After WORKER_MAX_RETRIES
+  retries: reject, i.e. `<q>.dlq`;
+- PostgreSQL unreachable: no retry is spent. The AMQP connection is closed, which requeues
+  this and every prefetched message, and consuming resumes once the database answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from common import metrics
+from common.db import Database
+from common.errors import DatabaseUnavailable
+
+from billing import amqp
+from billing.backoff import Backoff
+from billing.processing import Outcome, PoisonMessage, parse_order_id, process_order
+from billing.topology import Topology
+
+log = logging.getLogger("billing.consumer")
+
+# How often the consume loop wakes up with nothing delivered, to notice a stop request.
+IDLE_WAKEUP_SECONDS = 0.5
+
+
+class Consumer:
+    def __init__(
+        self,
+        amqp_url: str,
+        topology: Topology,
+        db: Database,
+        *,
+        prefetch: int,
+        max_retries: int,
+        stop: threading.Event,
+    ):
+        self._amqp_url = amqp_url
+        self._topology = topology
+        self._db = db
+        self._prefetch = prefetch
+        self._max_retries = max_retries
+        self._stop = stop
+        self.consuming = threading.Event()  # read by /ready
+
+    def run(self) -> None:
+        """Consume until `stop` is set, reconnecting with backoff when RabbitMQ or PostgreSQL fails."""
+        backoff = Backoff()
+        while not self._stop.is_set():
+            connection = None
+            try:
+                connection, channel = amqp.open_channel(self._amqp_url, self._topology)
+                channel.basic_qos(prefetch_count=self._prefetch)
+                self._set_up(True)
+                log.info("consuming", extra={"queue": self._topology.queue, "prefetch": self._prefetch})
+                backoff.reset()
+                self._consume(channel)
+                channel.cancel()  # stopping: prefetched, unhandled messages go back to the queue
+            except amqp.BROKER_ERRORS as exc:
+                self._pause(backoff, "RabbitMQ unavailable", exc)
+            except DatabaseUnavailable as exc:
+                self._set_up(False)
+                amqp.close_quietly(connection)  # requeues the current and prefetched messages
+                connection = None
+                self._wait_for_database(backoff, exc)
+            finally:
+                self._set_up(False)
+                amqp.close_quietly(connection)
+        log.info("consumer stopped")
+
+    def _consume(self, channel) -> None:
+        for method, properties, body in channel.consume(
+            self._topology.queue, inactivity_timeout=IDLE_WAKEUP_SECONDS
+        ):
+            if self._stop.is_set():
+                return
+            if method is not None:
+                self.handle(channel, method, properties, body)
+
+    def handle(self, channel, method, properties, body: bytes) -> None:
+        """Decide one delivery's fate (see the module docstring); DatabaseUnavailable propagates."""
+        tag = method.delivery_tag
+        try:
+            order_id = parse_order_id(body)
+        except PoisonMessage as exc:
+            self._dead_letter(channel, tag, str(exc), None)
+            return
+        try:
+            outcome = process_order(self._db, order_id)
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any processing failure is retried, then dead-lettered
+            self._retry_or_dead_letter(channel, tag, properties, body, order_id, exc)
+            return
+        if outcome is Outcome.UNKNOWN_ORDER:
+            self._dead_letter(channel, tag, "unknown order", order_id)
+            return
+        if outcome in (Outcome.COMPLETED, Outcome.REJECTED):
+            metrics.orders_processed_total.labels(outcome.value).inc()
+        channel.basic_ack(tag)
+        log.info("order processed", extra={"order_id": order_id, "outcome": outcome.value})
+
+    def _retry_or_dead_letter(self, channel, tag, properties, body, order_id, error: Exception) -> None:
+        metrics.orders_failed_total.inc()
+        headers = dict(properties.headers or {})
+        retries = int(headers.get(amqp.RETRY_COUNT_HEADER, 0))
+        if retries >= self._max_retries:
+            self._dead_letter(
+                channel, tag, f"failed after {retries} retries: {type(error).__name__}", order_id
+            )
+            return
+        headers[amqp.RETRY_COUNT_HEADER] = retries + 1
+        # Publish the copy (confirmed) before acking the original: a crash in between only duplicates.
+        amqp.publish_confirmed(
+            channel, self._topology.retry_queue, body, message_id=properties.message_id, headers=headers
+        )
+        channel.basic_ack(tag)
+        log.warning(
+            "order processing failed, will retry",
+            exc_info=error,
+            extra={"order_id": order_id, "retry": retries + 1, "max_retries": self._max_retries},
+        )
+
+    def _dead_letter(self, channel, tag, reason: str, order_id: str | None) -> None:
+        channel.basic_reject(tag, requeue=False)  # the queue's dead-letter arguments route it to <q>.dlq
+        metrics.orders_dead_lettered_total.inc()
+        log.error(
+            "message dead-lettered",
+            extra={
+                "order_id": order_id,
+                "reason": reason,
+                "dead_letter_queue": self._topology.dead_letter_queue,
+            },
+        )
+
+    def _pause(self, backoff: Backoff, what: str, error: BaseException) -> None:
+        self._set_up(False)
+        delay = backoff.next_delay()
+        log.warning(
+            f"{what}, reconnecting",
+            extra={"reason": f"{type(error).__name__}: {error}", "retry_in": round(delay, 2)},
+        )
+        self._stop.wait(delay)
+
+    def _wait_for_database(self, backoff: Backoff, error: BaseException) -> None:
+        while not self._stop.is_set():
+            self._pause(backoff, "PostgreSQL unavailable", error)
+            try:
+                self._db.ping()
+            except DatabaseUnavailable as exc:
+                error = exc
+                continue
+            log.info("PostgreSQL is back")
+            return
+
+    def _set_up(self, up: bool) -> None:
+        if up:
+            self.consuming.set()
+        else:
+            self.consuming.clear()
+        metrics.billing_consumer_up.set(1 if up else 0)
