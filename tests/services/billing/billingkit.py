@@ -1,0 +1,108 @@
+"""Helpers for the billing tests: the broker seen from outside, database queries, polling, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pika
+import requests
+import servicekit
+from billing.topology import Topology
+from prometheus_client.parser import text_string_to_metric_families
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BillingWorld:
+    """A billing database and queue that only the billing tests use."""
+
+    database_url: str
+    queue: str
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self.queue)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DATABASE_URL": self.database_url, "AMQP_URL": servicekit.AMQP_URL,
+                "BILLING_QUEUE": self.queue, **extra}
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return servicekit.query(self.database_url, sql, params)
+
+    def scalar(self, sql: str, params: tuple = ()):
+        return self.query(sql, params)[0][0]
+
+
+def wait_until(what: str, probe: Callable[[], T], timeout: float = 30, interval: float = 0.1) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Broker:
+    """A test-side AMQP connection to inspect and feed the billing queues."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.connection = pika.BlockingConnection(pika.URLParameters(servicekit.AMQP_URL))
+        self.channel = self.connection.channel()
+        topology.declare(self.channel)
+
+    def counts(self, queue: str) -> tuple[int, int]:
+        """(ready messages, consumers) of a queue."""
+        ok = self.channel.queue_declare(queue=queue, passive=True).method
+        return ok.message_count, ok.consumer_count
+
+    def purge_all(self) -> None:
+        for name, _ in self.topology.declarations():
+            self.channel.queue_purge(name)
+
+    def publish(self, queue: str, body: bytes) -> None:
+        self.channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2))
+
+    def take_all(self, queue: str) -> list[tuple[pika.BasicProperties, bytes]]:
+        """Remove and return every message now in `queue`."""
+        taken = []
+        while True:
+            method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                return taken
+            taken.append((properties, body))
+
+    def close(self) -> None:
+        if self.connection.is_open:
+            self.connection.close()
+
+
+def metric(base_url: str, name: str, **labels: str) -> float:
+    """One sample's value from a /metrics page (0 when the series does not exist yet)."""
+    text = requests.get(f"{base_url}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def post_order(base_url: str, user_id: int, movie_id: int, price: str = "4.99", key: str | None = None,
+               session: requests.Session | None = None) -> requests.Response:
+    headers = {"Idempotency-Key": key} if key else {}
+    return (session or requests).post(f"{base_url}/orders", json={"user_id": user_id, "movie_id": movie_id,
+                                                                  "price": price}, headers=headers, timeout=10)
+
+
+def status_counts(world: BillingWorld, order_ids: list[str]) -> dict[str, int]:
+    rows = world.query("SELECT status, count(*) FROM orders WHERE id = ANY(%s::uuid[]) GROUP BY status",
+                       (order_ids,))
+    return dict(rows)

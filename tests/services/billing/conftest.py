@@ -1,0 +1,49 @@
+"""Billing fixtures: a database and queue of the billing tests' own (so the full stack's worker
+and relay never touch what these tests count), the API under gunicorn, workers on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import servicekit
+from billingkit import BillingWorld, Broker
+from servicekit import RUN_ID, Launcher, ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def billing_world() -> Iterator[BillingWorld]:
+    name = f"billing_t{RUN_ID}_w"
+    queue = f"billing_queue_t{RUN_ID}_w"
+    try:
+        yield BillingWorld(servicekit.create_database(name, "billing.migrate"), queue)
+    finally:
+        servicekit.drop_database(name)
+        servicekit.delete_queues(queue)
+
+
+@pytest.fixture(scope="session")
+def billing_api(start_session_service: Launcher, billing_world: BillingWorld) -> ServiceProcess:
+    """The billing API under gunicorn (2 workers), shared by the billing tests."""
+    return start_session_service("billing", billing_world.env())
+
+
+@pytest.fixture
+def broker(billing_world: BillingWorld) -> Iterator[Broker]:
+    """The billing queues, emptied before the test (earlier tests may have left messages)."""
+    client = Broker(billing_world.topology)
+    client.purge_all()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def start_worker(start_service: Launcher, billing_world: BillingWorld, broker: Broker):
+    """start_worker(**env) -> a running `python -m billing.worker` on this world; stopped after the test."""
+
+    def start(**extra: str) -> ServiceProcess:
+        return start_service("billing-worker", billing_world.env(**extra))
+
+    return start
