@@ -28,8 +28,12 @@ class BillingWorld:
         return Topology(self.queue)
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "AMQP_URL": servicekit.AMQP_URL,
-                "BILLING_QUEUE": self.queue, **extra}
+        return {
+            "DATABASE_URL": self.database_url,
+            "AMQP_URL": servicekit.AMQP_URL,
+            "BILLING_QUEUE": self.queue,
+            **extra,
+        }
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         return servicekit.query(self.database_url, sql, params)
@@ -95,14 +99,25 @@ def metric(base_url: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def post_order(base_url: str, user_id: int, movie_id: int, price: str = "4.99", key: str | None = None,
-               session: requests.Session | None = None) -> requests.Response:
+def post_order(
+    base_url: str,
+    user_id: int,
+    movie_id: int,
+    price: str = "4.99",
+    key: str | None = None,
+    session: requests.Session | None = None,
+) -> requests.Response:
     headers = {"Idempotency-Key": key} if key else {}
-    return (session or requests).post(f"{base_url}/orders", json={"user_id": user_id, "movie_id": movie_id,
-                                                                  "price": price}, headers=headers, timeout=10)
+    return (session or requests).post(
+        f"{base_url}/orders",
+        json={"user_id": user_id, "movie_id": movie_id, "price": price},
+        headers=headers,
+        timeout=10,
+    )
 
 
 def status_counts(world: BillingWorld, order_ids: list[str]) -> dict[str, int]:
-    rows = world.query("SELECT status, count(*) FROM orders WHERE id = ANY(%s::uuid[]) GROUP BY status",
-                       (order_ids,))
+    rows = world.query(
+        "SELECT status, count(*) FROM orders WHERE id = ANY(%s::uuid[]) GROUP BY status", (order_ids,)
+    )
     return dict(rows)

@@ -28,14 +28,21 @@ def test_post_records_pending_order_and_publishes_it(
     base: str, prefix: str, billing_world: BillingWorld, broker: Broker
 ) -> None:
     published_before = metric(base, "orders_published_total")
-    response = requests.post(f"{base}{prefix}/orders", json={"user_id": 7, "movie_id": 3, "price": "12.50"},
-                             timeout=5)
+    response = requests.post(
+        f"{base}{prefix}/orders", json={"user_id": 7, "movie_id": 3, "price": "12.50"}, timeout=5
+    )
     assert response.status_code == 202, response.text
     order = response.json()
     assert set(order) == ORDER_KEYS
     assert order | {"id": None, "created_at": None} == {
-        "id": None, "user_id": 7, "movie_id": 3, "price": 12.5, "status": "pending", "reason": None,
-        "created_at": None, "processed_at": None,
+        "id": None,
+        "user_id": 7,
+        "movie_id": 3,
+        "price": 12.5,
+        "status": "pending",
+        "reason": None,
+        "created_at": None,
+        "processed_at": None,
     }
     assert response.headers["Location"] == f"{prefix}/orders/{order['id']}"
     assert requests.get(f"{base}{prefix}/orders/{order['id']}", timeout=5).json() == order
@@ -59,8 +66,9 @@ def test_list_by_user_pages_newest_first(base: str) -> None:
     user = 424242
     ids = [post_order(base, user, movie).json()["id"] for movie in range(1, 6)]
     first = requests.get(f"{base}/orders", params={"user_id": user, "limit": 3}, timeout=5).json()
-    second = requests.get(f"{base}/billing/orders", params={"user_id": user, "limit": 3, "offset": 3},
-                          timeout=5).json()
+    second = requests.get(
+        f"{base}/billing/orders", params={"user_id": user, "limit": 3, "offset": 3}, timeout=5
+    ).json()
     assert (first["limit"], first["offset"], second["offset"]) == (3, 0, 3)
     assert [o["id"] for o in first["items"] + second["items"]] == ids[::-1]
     assert requests.get(f"{base}/orders", params={"user_id": 99999}, timeout=5).json()["items"] == []
@@ -100,8 +108,12 @@ def test_idempotency_key_reused_for_another_order_is_422(base: str, billing_worl
 @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "é"])
 def test_bad_idempotency_key_is_400(base: str, billing_world: BillingWorld, key: str) -> None:
     before = order_count(billing_world)
-    response = requests.post(f"{base}/orders", json={"user_id": 1, "movie_id": 1, "price": 1},
-                             headers={"Idempotency-Key": key.encode().decode("latin-1")}, timeout=5)
+    response = requests.post(
+        f"{base}/orders",
+        json={"user_id": 1, "movie_id": 1, "price": 1},
+        headers={"Idempotency-Key": key.encode().decode("latin-1")},
+        timeout=5,
+    )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["message"]
     assert order_count(billing_world) == before
@@ -164,8 +176,11 @@ def test_unreadable_body_is_4xx_json(
     [
         ("/orders/not-a-uuid", 400, "order_id must be a UUID"),
         ("/billing/orders/12345", 400, "order_id must be a UUID"),
-        ("/orders/00000000-0000-4000-8000-000000000000", 404,
-         "order 00000000-0000-4000-8000-000000000000 not found"),
+        (
+            "/orders/00000000-0000-4000-8000-000000000000",
+            404,
+            "order 00000000-0000-4000-8000-000000000000 not found",
+        ),
         ("/orders", 400, "user_id query parameter is required"),
         ("/orders?user_id=-3", 400, "user_id must be an integer between 1 and 2147483647"),
         ("/orders?user_id=abc", 400, "user_id must be an integer between 1 and 2147483647"),
