@@ -1,9 +1,12 @@
 """PostgreSQL access: a per-process connection pool that survives forks and server restarts.
 
 The pool is created lazily on first use in each process (never at import, never shared across
-a fork). A connection that broke (PostgreSQL restarted, backend killed) is discarded and
-replaced, so a service recovers without a restart; connection errors surface as
-`DatabaseUnavailable` (a 503 JSON answer in the HTTP services).
+a fork) and keeps idle connections for reuse. A connection that broke (PostgreSQL restarted,
+backend killed) is discarded and replaced, so a service recovers without a restart; connection
+errors surface as `DatabaseUnavailable` (a 503 JSON answer in the HTTP services).
+
+(psycopg2.pool is not used: it keeps at most `minconn` idle connections and opens `minconn`
+eagerly, so it either reconnects on every request or connects at start, when the DB may be down.)
 """
 
 from __future__ import annotations
@@ -15,62 +18,100 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
+import psycopg2.extensions
 import psycopg2.extras
-import psycopg2.pool
 
 from common.errors import DatabaseUnavailable
 
 log = logging.getLogger("common.db")
 
 CONNECT_TIMEOUT_SECONDS = 3
+CHECKOUT_TIMEOUT_SECONDS = 5
 # Errors that mean the connection (not the statement) is unusable.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+Connection = psycopg2.extensions.connection
+
+
+class _Pool:
+    """At most `size` connections of one process; idle ones reused last-in first-out."""
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self.dsn = dsn
+        self.size = size
+        self.idle: list[Connection] = []
+        self.open = 0
+        self.available = threading.Condition()
+
+    def get(self) -> Connection:
+        with self.available:
+            while True:
+                while self.idle:
+                    conn = self.idle.pop()
+                    if _alive(conn):
+                        return conn
+                    self._forget(conn)  # stale after a server restart: drop it, try the next
+                if self.open < self.size:
+                    self.open += 1
+                    break
+                if not self.available.wait(CHECKOUT_TIMEOUT_SECONDS):
+                    raise DatabaseUnavailable("database connection pool exhausted, retry later")
+        try:  # connect outside the lock: a slow server must not block the other threads
+            return psycopg2.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        except CONNECTION_ERRORS as exc:
+            with self.available:
+                self.open -= 1
+                self.available.notify()
+            log.warning("database connect failed", extra={"reason": str(exc).strip()})
+            raise DatabaseUnavailable() from exc
+
+    def put(self, conn: Connection, *, discard: bool) -> None:
+        with self.available:
+            if discard or conn.closed:
+                self._forget(conn)
+            else:
+                self.idle.append(conn)
+            self.available.notify()
+
+    def _forget(self, conn: Connection) -> None:
+        self.open -= 1
+        try:
+            conn.close()
+        except CONNECTION_ERRORS:
+            pass
+
+    def close_idle(self) -> None:
+        with self.available:
+            while self.idle:
+                self._forget(self.idle.pop())
 
 
 class Database:
     def __init__(self, dsn: str, *, max_connections: int = 8) -> None:
         self.dsn = dsn
         self.max_connections = max_connections
-        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pool: _Pool | None = None
         self._pool_pid: int | None = None
         self._lock = threading.Lock()
 
-    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+    def _get_pool(self) -> _Pool:
         pid = os.getpid()
         if self._pool is None or self._pool_pid != pid:
             with self._lock:
                 if self._pool is None or self._pool_pid != pid:
                     # After a fork the parent's sockets are not ours: start a fresh pool.
-                    self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        0, self.max_connections, self.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS
-                    )
+                    self._pool = _Pool(self.dsn, self.max_connections)
                     self._pool_pid = pid
         return self._pool
 
-    def _checkout(self) -> psycopg2.extensions.connection:
-        pool = self._get_pool()
-        for _ in range(self.max_connections + 1):
-            try:
-                conn = pool.getconn()
-            except psycopg2.pool.PoolError as exc:
-                raise DatabaseUnavailable("database connection pool exhausted, retry later") from exc
-            except CONNECTION_ERRORS as exc:
-                log.warning("database connect failed", extra={"reason": str(exc).strip()})
-                raise DatabaseUnavailable() from exc
-            if _alive(conn):
-                return conn
-            pool.putconn(conn, close=True)  # stale after a server restart: drop, take another
-        raise DatabaseUnavailable()
-
     @contextmanager
-    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
-        """A cursor (rows as dicts) inside one transaction: commit on success, rollback on error."""
-        conn = self._checkout()
+    def connection(self) -> Iterator[Connection]:
+        """A pooled connection for callers that manage transactions themselves."""
+        pool = self._get_pool()
+        conn = pool.get()
         broken = False
         try:
-            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-                yield cur
-            conn.commit()
+            yield conn
         except CONNECTION_ERRORS as exc:
             broken = True
             log.warning("database connection lost", extra={"reason": str(exc).strip()})
@@ -79,7 +120,15 @@ class Database:
             broken = not _rollback(conn)
             raise
         finally:
-            self._get_pool().putconn(conn, close=broken or bool(conn.closed))
+            pool.put(conn, discard=broken)
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        """A cursor (rows as dicts) inside one transaction: commit on success, rollback on error."""
+        with self.connection() as conn:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                yield cur
+            conn.commit()
 
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless a round trip to the server works (for /ready)."""
@@ -87,25 +136,31 @@ class Database:
             cur.execute("SELECT 1")
 
     def close(self) -> None:
+        """Close this process's idle connections (e.g. at shutdown or in tests)."""
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
-                self._pool.closeall()
+                self._pool.close_idle()
             self._pool = None
             self._pool_pid = None
 
 
-def _alive(conn: psycopg2.extensions.connection) -> bool:
-    """Cheap liveness check without a round trip: poll() reads a pending EOF/termination."""
+def _alive(conn: Connection) -> bool:
+    """Cheap liveness check without a round trip: poll() reads what the server sent while idle.
+
+    A terminated backend sends a FATAL message and then closes: the first poll() consumes the
+    message, the second one meets the EOF and raises.
+    """
     if conn.closed:
         return False
     try:
+        conn.poll()
         conn.poll()
     except CONNECTION_ERRORS:
         return False
     return True
 
 
-def _rollback(conn: psycopg2.extensions.connection) -> bool:
+def _rollback(conn: Connection) -> bool:
     try:
         conn.rollback()
         return True
