@@ -1,0 +1,222 @@
+"""The billing worker (`python -m billing.worker`) on real RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+import servicekit
+from billing.amqp import RETRY_COUNT_HEADER
+from billingkit import BillingWorld, Broker, metric, post_order, status_counts, wait_until
+
+
+def order_status(world: BillingWorld, order_id: str) -> tuple[str, str | None]:
+    return tuple(world.query("SELECT status, reason FROM orders WHERE id = %s", (order_id,))[0])
+
+
+def payments_for(world: BillingWorld, order_id: str) -> int:
+    return world.scalar("SELECT count(*) FROM payments WHERE order_id = %s", (order_id,))
+
+
+@contextlib.contextmanager
+def payments_trigger(world: BillingWorld, movie_id: int, body: str) -> Iterator[None]:
+    """A BEFORE INSERT trigger on the ledger for one movie id: how a test makes processing fail or stall.
+
+    It runs inside the worker's real transaction; nothing in the worker is replaced.
+    """
+    name = f"test_trigger_{movie_id}"
+    world.query(
+        f"""
+        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NEW; END $$;
+        CREATE TRIGGER {name} BEFORE INSERT ON payments FOR EACH ROW
+            WHEN (NEW.movie_id = {movie_id}) EXECUTE FUNCTION {name}();
+        """
+    )
+    try:
+        yield
+    finally:
+        world.query(f"DROP TRIGGER {name} ON payments; DROP FUNCTION {name}();")
+
+
+def test_order_completes_and_a_second_purchase_is_rejected(
+    billing_api, billing_world: BillingWorld, start_worker
+) -> None:
+    worker = start_worker()
+    assert metric(worker.url, "billing_consumer_up") == 1
+    first = post_order(billing_api.url, 501, 9).json()["id"]
+    wait_until("first order completed", lambda: order_status(billing_world, first)[0] == "completed", 10)
+    second = post_order(billing_api.url, 501, 9).json()["id"]
+    wait_until("second order processed", lambda: order_status(billing_world, second)[0] != "pending", 10)
+
+    assert order_status(billing_world, second) == ("rejected", "already purchased")
+    assert (payments_for(billing_world, first), payments_for(billing_world, second)) == (1, 0)
+    body = requests.get(f"{billing_api.url}/orders/{first}", timeout=5).json()
+    assert body["status"] == "completed" and body["processed_at"] >= body["created_at"]
+    assert metric(worker.url, "orders_processed_total", outcome="completed") == 1
+    assert metric(worker.url, "orders_processed_total", outcome="rejected") == 1
+
+
+def test_duplicate_delivery_is_processed_once(
+    billing_api, billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    order_id = post_order(billing_api.url, 502, 9).json()["id"]
+    for _ in range(2):  # e.g. the relay and the API both published it
+        broker.publish(billing_world.queue, json.dumps({"order_id": order_id}).encode())
+    worker = start_worker()
+    wait_until(
+        "queue drained",
+        lambda: (
+            broker.counts(billing_world.queue)[0] == 0
+            and order_status(billing_world, order_id)[0] == "completed"
+        ),
+        10,
+    )
+    time.sleep(0.3)  # let the last ack land before reading the counter
+    assert payments_for(billing_world, order_id) == 1
+    assert metric(worker.url, "orders_processed_total", outcome="completed") == 1
+
+
+def test_poison_messages_go_to_the_dlq_at_once_and_do_not_delay_orders(
+    billing_api, billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    poison = [
+        b"\xff not json",
+        b'{"no_order_id": 1}',
+        b'{"order_id": "not-a-uuid"}',
+        json.dumps({"order_id": str(uuid.uuid4())}).encode(),
+    ]  # well-formed, unknown order
+    for body in poison:
+        broker.publish(billing_world.queue, body)
+    orders = [post_order(billing_api.url, 503, movie).json()["id"] for movie in range(1, 21)]
+
+    worker = start_worker()
+    started = time.monotonic()
+    wait_until(
+        "orders behind the poison completed",
+        lambda: status_counts(billing_world, orders) == {"completed": 20},
+        10,
+    )
+    # Well under the 5 s retry delay: nothing waited behind a poison message.
+    assert time.monotonic() - started < 4
+    dead = wait_until(
+        "poison in the DLQ",
+        lambda: (
+            broker.counts(billing_world.topology.dead_letter_queue)[0] == 4
+            and broker.take_all(billing_world.topology.dead_letter_queue)
+        ),
+        5,
+    )
+    assert sorted(body for _, body in dead) == sorted(poison)
+    assert broker.counts(billing_world.topology.retry_queue)[0] == 0
+    assert metric(worker.url, "orders_dead_lettered_total") == 4
+
+
+def test_failing_order_is_retried_a_bounded_number_of_times_then_dead_lettered(
+    billing_api, billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    movie = 660001
+    with payments_trigger(billing_world, movie, "RAISE EXCEPTION 'ledger refuses movie %%', NEW.movie_id"):
+        worker = start_worker(WORKER_MAX_RETRIES="2")
+        failing = post_order(billing_api.url, 504, movie).json()["id"]
+        healthy = post_order(billing_api.url, 504, 1).json()["id"]
+        wait_until(
+            "healthy order completed", lambda: order_status(billing_world, healthy)[0] == "completed", 5
+        )
+        dlq = billing_world.topology.dead_letter_queue
+        # Two retries through <q>.retry (5 s TTL each), then the DLQ.
+        wait_until("failing order dead-lettered", lambda: broker.counts(dlq)[0] == 1, 20)
+        [(properties, body)] = broker.take_all(dlq)
+
+    assert json.loads(body) == {"order_id": failing}
+    assert properties.headers[RETRY_COUNT_HEADER] == 2
+    assert order_status(billing_world, failing) == ("pending", None)
+    assert payments_for(billing_world, failing) == 0
+    assert metric(worker.url, "orders_failed_total") == 3  # the first attempt and two retries
+    assert metric(worker.url, "orders_dead_lettered_total") == 1
+    assert "ledger refuses movie 660001" in worker.logs()
+
+
+def test_committed_but_unpublished_order_is_relayed(
+    billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    # What the API leaves behind when it dies between its commit and the broker's confirm.
+    [(order_id,)] = billing_world.query(
+        """
+        WITH o AS (INSERT INTO orders (user_id, movie_id, price) VALUES (505, 1, 2.50) RETURNING id)
+        INSERT INTO outbox (order_id, created_at) SELECT id, now() - interval '10 seconds' FROM o
+        RETURNING order_id::text
+        """
+    )
+    worker = start_worker()
+    wait_until("relayed order completed", lambda: order_status(billing_world, order_id)[0] == "completed", 10)
+    wait_until("outbox emptied", lambda: billing_world.scalar("SELECT count(*) FROM outbox") == 0, 5)
+    assert payments_for(billing_world, order_id) == 1
+    assert metric(worker.url, "orders_published_total") == 1
+
+
+def test_sigterm_finishes_the_current_message_then_exits_cleanly(
+    billing_api, billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    movie = 660002
+    with payments_trigger(billing_world, movie, "PERFORM pg_sleep(1.5)"):
+        worker = start_worker()
+        order_id = post_order(billing_api.url, 506, movie).json()["id"]
+        wait_until(
+            "worker inside the slow ledger insert",
+            lambda: billing_world.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state = 'active' AND query LIKE '%%INSERT INTO payments%%' AND pid <> pg_backend_pid()"
+            ),
+            10,
+            0.02,
+        )
+        worker.process.send_signal(signal.SIGTERM)
+        assert worker.process.wait(10) == 0
+
+    assert order_status(billing_world, order_id)[0] == "completed"
+    assert broker.counts(billing_world.queue) == (0, 0)  # acked before closing; no consumer left
+    assert '"message": "worker stopped"' in worker.logs()
+
+
+def test_worker_health_endpoints(start_worker) -> None:
+    worker = start_worker()
+    assert requests.get(f"{worker.url}/health", timeout=5).json()["status"] == "ok"
+    assert requests.get(f"{worker.url}/ready", timeout=5).json()["checks"] == {
+        "rabbitmq": "ok",
+        "database": "ok",
+    }
+    missing = requests.get(f"{worker.url}/nope", timeout=5)
+    assert missing.status_code == 404 and missing.json()["message"] == "no such route"
+    post = requests.post(f"{worker.url}/health", timeout=5)
+    assert post.status_code == 405 and post.headers["Allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"AMQP_URL": ""}, "config error: AMQP_URL: is required but not set"),
+        (
+            {"AMQP_URL": "http://x"},
+            "config error: AMQP_URL: must be a URL with scheme amqp or amqps, got 'http://x'",
+        ),
+        (
+            {"BILLING_QUEUE": "bad queue"},
+            "config error: BILLING_QUEUE: must be 1-200 characters of letters, digits, '_.:-',"
+            " got 'bad queue'",
+        ),
+        ({"WORKER_PREFETCH": "0"}, "config error: WORKER_PREFETCH: must be >= 1, got 0"),
+        ({"WORKER_MAX_RETRIES": "x"}, "config error: WORKER_MAX_RETRIES: must be an integer, got 'x'"),
+    ],
+)
+def test_worker_bad_config_exits_with_one_line(billing_world: BillingWorld, env: dict, line: str) -> None:
+    done = servicekit.run_cli(
+        ["python", "-m", "billing.worker"], billing_world.env(**env), cwd=servicekit.SERVICES / "billing"
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == line
