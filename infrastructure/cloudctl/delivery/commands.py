@@ -1,0 +1,209 @@
+"""cloudctl diff | set-image | promote | publish-note: what the GitLab pipeline runs, runnable locally."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cloudctl.delivery import diff as manifest_diff
+from cloudctl.delivery import images, render
+from cloudctl.errors import CloudctlError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("diff", help="render every overlay and cluster at two revisions and diff them")
+    p.add_argument("--base", required=True, help="git revision to compare against, e.g. origin/main")
+    p.add_argument(
+        "--head", help="git revision to compare (default: the working tree, uncommitted changes too)"
+    )
+    p.add_argument("--format", choices=("text", "markdown"), default="text")
+    p.add_argument("--output", type=Path, help="write here instead of stdout")
+    p.add_argument("--repo", type=Path, default=Path("."), help="the git checkout (default: .)")
+    p.set_defaults(func=run_diff)
+
+    p = subparsers.add_parser("set-image", help="write image tags into overlays/<env>/images (newTag only)")
+    p.add_argument("--env", required=True, help="environment, e.g. dev")
+    p.add_argument("images", nargs="+", metavar="NAME=TAG", help="e.g. api-gateway=3f2a9c1")
+    p.add_argument("--repo", type=Path, default=Path("."), help="the checkout to edit (default: .)")
+    p.add_argument(
+        "--commit-to",
+        metavar="BRANCH",
+        help="commit to BRANCH through the GitLab API as the CI bot instead of editing the checkout",
+    )
+    p.set_defaults(func=run_set_image)
+
+    p = subparsers.add_parser("promote", help="copy one environment's image tags to another")
+    p.add_argument("--from", dest="source", default="dev")
+    p.add_argument("--to", dest="target", default="prod")
+    p.add_argument("--repo", type=Path, default=Path("."), help="the checkout to edit (without --open-mr)")
+    p.add_argument(
+        "--copy-images", action="store_true", help="copy the images between ECR repositories first"
+    )
+    p.add_argument(
+        "--open-mr", action="store_true", help="commit to a promotion branch and open its MR (GitLab API)"
+    )
+    p.add_argument("--target-branch", default=os.environ.get("CI_DEFAULT_BRANCH", "main"))
+    p.set_defaults(func=run_promote)
+
+    p = subparsers.add_parser("publish-note", help="create or update this job's one note on a merge request")
+    p.add_argument("--key", required=True, help="which note, e.g. manifest-diff (one note per key)")
+    p.add_argument("--body-file", required=True, type=Path, help="markdown body ('-' for stdin)")
+    p.add_argument("--mr", type=int, default=_env_int("CI_MERGE_REQUEST_IID"), help="MR iid (CI default)")
+    p.set_defaults(func=run_publish_note)
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _repo_root(path: Path) -> Path:
+    result = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise CloudctlError(f"{path} is not inside a git checkout")
+    return Path(result.stdout.strip())
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    repo = _repo_root(args.repo)
+    base_sha = render.resolve(repo, args.base)
+    with render.checkout(repo, base_sha) as tree:
+        base = render.render_tree(tree)
+    if args.head:
+        head_sha = render.resolve(repo, args.head)
+        with render.checkout(repo, head_sha) as tree:
+            head = render.render_tree(tree)
+        head_label = head_sha[:12]
+    else:
+        head, head_label = render.render_tree(repo), "working tree"
+    diffs = manifest_diff.diff_trees(base, head)
+    formatter = manifest_diff.as_markdown if args.format == "markdown" else manifest_diff.as_text
+    text = formatter(diffs, f"{args.base} ({base_sha[:12]})", head_label)
+    _write(text, args.output)
+    return 0
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+
+
+def parse_pairs(pairs: list[str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, tag = pair.partition("=")
+        if not sep or not name:
+            raise CloudctlError(f"expected NAME=TAG, got {pair!r}")
+        if name in tags and tags[name] != tag:
+            raise CloudctlError(f"two tags for {name}: {tags[name]} and {tag}")
+        tags[name] = images.validate_tag(tag)
+    return tags
+
+
+def run_set_image(args: argparse.Namespace) -> int:
+    tags = parse_pairs(args.images)
+    path = images.images_path(args.env)
+    if args.commit_to:
+        from cloudctl.delivery import gitlab_api
+
+        _, project = gitlab_api.connect(gitlab_api.GitLabTarget.from_env())
+        text, last_commit = gitlab_api.read_file(project, path, args.commit_to)
+        new_text, changed = images.update_text(text, tags, path)
+        if changed:
+            summary = ", ".join(f"{name} {tags[name]}" for name in changed)
+            sha = gitlab_api.commit_file(
+                project,
+                branch=args.commit_to,
+                path=path,
+                content=new_text,
+                last_commit_id=last_commit,
+                message=f"{args.env} images: {summary} {gitlab_api.SKIP_CI}",
+            )
+            print(f"{path}: {summary} (commit {sha[:12]} on {args.commit_to})")
+        else:
+            print(f"{path}: already at these tags, nothing committed")
+        return 0
+    changed = images.set_tags(_repo_root(args.repo) / path, tags)
+    print(
+        f"{path}: " + (", ".join(f"{n} {tags[n]}" for n in changed) if changed else "already at these tags")
+    )
+    return 0
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    from cloudctl.delivery import promote
+
+    copy = _ecr_copier(args.source, args.target) if args.copy_images else None
+    if args.open_mr:
+        from cloudctl.delivery import gitlab_api
+
+        _, project = gitlab_api.connect(gitlab_api.GitLabTarget.from_env())
+        state, url = promote.open_promotion_mr(
+            project,
+            source_env=args.source,
+            target_env=args.target,
+            target_branch=args.target_branch,
+            copy=copy,
+        )
+        print(
+            {
+                "opened": f"opened {url}",
+                "exists": f"a promotion MR for these tags is already open: {url}",
+                "up-to-date": f"{args.target} already runs {args.source}'s tags: nothing to promote",
+            }[state]
+        )
+        return 0
+    root = _repo_root(args.repo)
+    source_file, target_file = images.images_file(root, args.source), images.images_file(root, args.target)
+    source_text = source_file.read_text()
+    tags = promote.promotion_tags(source_text, str(source_file))
+    if copy is not None:
+        copy(source_text, target_file.read_text(), tags)
+    changed = images.set_tags(target_file, tags)
+    print(
+        f"{target_file.relative_to(root)}: " + (", ".join(f"{n} {tags[n]}" for n in changed) or "up to date")
+    )
+    return 0
+
+
+def _ecr_copier(source_env: str, target_env: str):
+    """copy(source_text, target_text, tags) using ECR in the target repositories' region."""
+    import boto3
+
+    from cloudctl.delivery import promote
+
+    def copy(source_text: str, target_text: str, tags: dict[str, str]) -> None:
+        source, target = images.images_path(source_env), images.images_path(target_env)
+        first = next(iter(images.entries_in_text(target_text, target).values()))
+        region = promote.Repository.parse(first.new_name, target).region
+        copied = promote.copy_images(
+            boto3.client("ecr", region_name=region), source_text, target_text, tags, source, target
+        )
+        print(f"ECR: copied {', '.join(copied) or 'nothing new'} from {source_env} to {target_env}")
+
+    return copy
+
+
+def run_publish_note(args: argparse.Namespace) -> int:
+    from cloudctl.delivery import gitlab_api, notes
+
+    if args.mr is None:
+        raise CloudctlError(
+            "no merge request: pass --mr or run in a merge request pipeline (CI_MERGE_REQUEST_IID)"
+        )
+    try:
+        body = sys.stdin.read() if str(args.body_file) == "-" else args.body_file.read_text()
+    except OSError as err:
+        raise CloudctlError(f"cannot read {args.body_file}: {err.strerror}") from err
+    client, project = gitlab_api.connect(gitlab_api.GitLabTarget.from_env())
+    state, note_id = notes.publish_note(client, project, args.mr, args.key, body)
+    print(f"merge request !{args.mr}: note {note_id} {state}")
+    return 0

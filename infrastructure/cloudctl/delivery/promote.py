@@ -1,0 +1,147 @@
+"""Promotion: copy dev's image tags to prod, optionally copying the images between ECR repositories
+and opening the promotion merge request. Merging that MR is what deploys prod.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from gitlab.v4.objects import Project
+
+from cloudctl.delivery import images
+from cloudctl.delivery.gitlab_api import api_errors, commit_file, read_file
+from cloudctl.errors import CloudctlError
+
+# <account>.dkr.ecr.<region>.amazonaws.com/<repository>
+ECR_IMAGE = re.compile(
+    r"(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)"
+)
+MANIFEST_TYPES = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+]
+
+
+@dataclass(frozen=True)
+class Repository:
+    registry: str
+    region: str
+    name: str
+
+    @classmethod
+    def parse(cls, new_name: str, source: str) -> Repository:
+        match = ECR_IMAGE.fullmatch(new_name or "")
+        if not match:
+            raise CloudctlError(f"{source}: newName {new_name!r} is not an ECR repository")
+        return cls(match["registry"], match["region"], match["repository"])
+
+
+def promotion_tags(source_text: str, source: str) -> dict[str, str]:
+    """The tags to copy: every entry of the source environment, which must all have a tag."""
+    tags = {name: entry.new_tag for name, entry in images.entries_in_text(source_text, source).items()}
+    untagged = sorted(name for name, tag in tags.items() if not tag)
+    if untagged:
+        raise CloudctlError(f"{source}: no newTag for {', '.join(untagged)}")
+    return tags
+
+
+def copy_images(
+    ecr, source_text: str, target_text: str, tags: dict[str, str], source: str, target: str
+) -> list[str]:
+    """Copy each image's manifest from the source to the target repository under the same tag
+    (ECR's batch_get_image + put_image: no pull, no push of layers). Returns the names copied."""
+    source_entries = images.entries_in_text(source_text, source)
+    target_entries = images.entries_in_text(target_text, target)
+    copied = []
+    for name, tag in sorted(tags.items()):
+        if name not in target_entries:
+            raise CloudctlError(f"{target}: no images entry named {name}")
+        src = Repository.parse(source_entries[name].new_name, source)
+        dst = Repository.parse(target_entries[name].new_name, target)
+        try:
+            found = ecr.batch_get_image(
+                registryId=src.registry,
+                repositoryName=src.name,
+                imageIds=[{"imageTag": tag}],
+                acceptedMediaTypes=MANIFEST_TYPES,
+            )
+            if not found.get("images"):
+                reason = (found.get("failures") or [{}])[0].get("failureReason", "not found")
+                raise CloudctlError(f"image {src.name}:{tag} cannot be read: {reason}")
+            image = found["images"][0]
+            ecr.put_image(
+                registryId=dst.registry,
+                repositoryName=dst.name,
+                imageManifest=image["imageManifest"],
+                imageManifestMediaType=image.get("imageManifestMediaType", MANIFEST_TYPES[1]),
+                imageTag=tag,
+            )
+            copied.append(name)
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ImageAlreadyExistsException":
+                continue  # the same manifest already carries this tag: re-running a promotion is safe
+            raise CloudctlError(f"ECR: cannot copy {src.name}:{tag} to {dst.name}: {err}") from err
+        except BotoCoreError as err:
+            raise CloudctlError(f"ECR: cannot copy {src.name}:{tag} to {dst.name}: {err}") from err
+    return copied
+
+
+def open_promotion_mr(
+    project: Project, *, source_env: str, target_env: str, target_branch: str, copy=None
+) -> tuple[str, str | None]:
+    """Read both environments' image files at `target_branch`, commit the target's new tags to a
+    promotion branch and open (or find) its merge request. `copy(source_text, target_text, tags)`
+    runs before the commit (the ECR copy). Returns (state, MR web URL): state is "opened",
+    "exists" or "up-to-date" (nothing to promote, no MR)."""
+    source_path = images.images_path(source_env)
+    target_path = images.images_path(target_env)
+    source_text, _ = read_file(project, source_path, target_branch)
+    target_text, target_last_commit = read_file(project, target_path, target_branch)
+    tags = promotion_tags(source_text, source_path)
+    new_text, changed = images.update_text(target_text, tags, target_path)
+    if not changed:
+        return "up-to-date", None
+
+    digest = hashlib.sha256(repr(sorted(tags.items())).encode()).hexdigest()[:10]
+    branch = f"promote/{target_env}-{digest}"
+    with api_errors(f"look for an open merge request from {branch}"):
+        open_mrs = project.mergerequests.list(state="opened", source_branch=branch, get_all=False)
+    if open_mrs:
+        return "exists", open_mrs[0].web_url
+
+    if copy is not None:
+        copy(source_text, target_text, tags)
+    summary = ", ".join(f"{name} {tags[name]}" for name in changed)
+    commit_file(
+        project,
+        branch=branch,
+        start_branch=target_branch,
+        path=target_path,
+        content=new_text,
+        last_commit_id=target_last_commit,
+        message=f"promote {source_env} → {target_env}: {summary}",
+    )
+    description = "\n".join(
+        [
+            f"Copies the image tags running in **{source_env}** to **{target_env}**; merging deploys it.",
+            "",
+        ]
+        + [f"- `{name}`: `{tags[name]}`" for name in changed]
+        + ["", "The rendered-manifest diff note below shows every object that changes."]
+    )
+    with api_errors(f"open the merge request from {branch}"):
+        mr = project.mergerequests.create(
+            {
+                "source_branch": branch,
+                "target_branch": target_branch,
+                "title": f"Promote {source_env} → {target_env}: {summary}",
+                "description": description,
+                "remove_source_branch": True,
+            }
+        )
+    return "opened", mr.web_url
