@@ -54,7 +54,7 @@ def _rerun(args: argparse.Namespace) -> str:
 def _prepare(args: argparse.Namespace, tools: Sequence[str], needs_cluster_files: bool) -> Context:
     """Everything checked before the first step: files, tfvars, tools, credentials."""
     layout = Layout(args.repo_root.resolve(), args.env)
-    files = [layout.state_root, layout.env_root, layout.tfvars]
+    files = [layout.state_root, layout.env_root, layout.tfvars, layout.backend_hcl]
     if needs_cluster_files:
         files += [layout.argocd_install / "kustomization.yaml", layout.root_app]
     layout.require(*files)
@@ -109,7 +109,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
     tfvars = load_tfvars(layout.tfvars, required=cost.TFVARS_USED)
     table = cost.load_price_table(args.prices)
     usage = cost.Usage(egress_gb=args.egress_gb, log_ingest_gb=args.log_gb, s3_gb=args.s3_gb)
-    estimate = cost.estimate(tfvars, table, usage)
+    estimate = cost.estimate(tfvars, table, usage, cost.root_volume_gb(layout.root))
     print(cost.render(estimate, table, args.env, layout.rel(layout.tfvars)))
     return 0
 

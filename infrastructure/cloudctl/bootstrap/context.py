@@ -7,21 +7,42 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.outputs import EnvOutputs
-from cloudctl.bootstrap.shell import Shell
+from cloudctl.bootstrap.shell import Shell, StepError
 from cloudctl.bootstrap.waits import WaitPolicy
 
 
 class Aws:
-    """AWS through boto3. Tests replace it with a stand-in (botocore Stubber behind ssm())."""
+    """AWS through boto3. Tests use a stand-in whose clients answer from botocore Stubbers."""
 
     def has_credentials(self) -> bool:
         return boto3.Session().get_credentials() is not None
 
     def ssm(self, region: str) -> Any:
         return boto3.Session(region_name=region).client("ssm")
+
+    def sts(self, region: str) -> Any:
+        return boto3.Session(region_name=region).client("sts")
+
+    def s3(self, region: str) -> Any:
+        return boto3.Session(region_name=region).client("s3")
+
+    def account_id(self, region: str) -> str:
+        return self.sts(region).get_caller_identity()["Account"]
+
+    def bucket_exists(self, name: str, region: str) -> bool:
+        """True for a bucket these credentials own; 403 (someone else's name) is an error."""
+        try:
+            self.s3(region).head_bucket(Bucket=name)
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise StepError(f"cannot use bucket {name}: head-bucket answered {code}") from err
+        return True
 
 
 @dataclass
@@ -33,7 +54,7 @@ class Context:
     region: str
     waits: WaitPolicy = field(default_factory=WaitPolicy)
     # Filled in by the steps that read them, for the steps after.
-    backend_config: dict[str, str] | str | None = None
+    backend_config: list[str] | None = None  # -backend-config values
     outputs: EnvOutputs | None = None
     kubeconfig_ready: bool = False
 

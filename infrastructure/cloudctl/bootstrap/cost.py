@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cloudctl.bootstrap.tfvars import variable_default
 from cloudctl.errors import CloudctlError
 
 DEFAULT_PRICE_TABLE = Path(__file__).with_name("prices-eu-west-1.json")
@@ -35,6 +36,7 @@ PRICE_KEYS = (
     "hours_per_month",
     "ec2_linux_hourly",
     "ebs_gp3_gb_month",
+    "ssm_advanced_parameter_month",
     "rds_postgresql_single_az_hourly",
     "rds_multi_az_factor",
     "rds_gp3_single_az_gb_month",
@@ -52,14 +54,17 @@ PRICE_KEYS = (
     "kms_key_month",
     "ecr_storage_gb_month",
 )
-# Counts fixed by the Terraform modules (issue 4), not by tfvars.
+# Counts fixed by the Terraform modules (issue 4), not by tfvars. root_volume_gb is read from the module.
+ROOT_VOLUME = ("infrastructure/terraform/modules/cluster/variables.tf", "root_volume_size_gb")
 TOPOLOGY = {
-    "root_volume_gb": 20,  # gp3 root volume of each node
     "alb_public_ipv4": 2,  # an internet-facing ALB holds one public IPv4 per AZ (2 AZs)
     "secrets": 4,  # inventory-db, billing-db, rabbitmq, and the RDS-managed master password
     "kms_keys": 1,  # modules/kms: one customer-managed key per environment
     "dashboards": 1,
-    "alarms_fixed": 3,  # ALB 5xx, RDS free storage, unhealthy targets; plus one CPU alarm per node
+    # Billed per metric: ALB 5xx (2 metrics), unhealthy targets (4 target groups), RDS free storage;
+    # plus one CPU alarm per node.
+    "alarm_metrics_fixed": 7,
+    "ssm_advanced_parameters": 1,  # the kubeconfig (certificates can exceed the standard tier's 4 KB)
     "ecr_repositories": 3,
 }
 # Log bytes shrink when CloudWatch stores them; it bills stored bytes after compression (~6:1 for JSON logs).
@@ -123,7 +128,16 @@ def _count(tfvars: dict[str, Any], name: str) -> int:
     return value
 
 
-def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage) -> Estimate:
+def root_volume_gb(repo_root: Path) -> int:
+    """Each node's root volume size: the cluster module's default (the env roots do not override it)."""
+    path, name = ROOT_VOLUME
+    size = variable_default(repo_root / path, name)
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise CloudctlError(f"{path}: {name} default {size!r} is not a positive whole number")
+    return size
+
+
+def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage, root_gb: int) -> Estimate:
     if tfvars["region"] != table["region"]:
         raise CloudctlError(
             f"the tfvars deploy to {tfvars['region']}, the price table is for {table['region']}"
@@ -145,12 +159,12 @@ def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage) -> Est
     worker_hourly = _price(table, "ec2_linux_hourly", worker, "worker_instance_type")
     db_hourly = _price(table, "rds_postgresql_single_az_hourly", db_class, "db_instance_class")
 
-    ebs_gb = nodes * TOPOLOGY["root_volume_gb"]
+    ebs_gb = nodes * root_gb
     public_ips = nodes + TOPOLOGY["alb_public_ipv4"]
     billable_egress = max(0.0, usage.egress_gb - float(table["internet_egress_free_gb"]))
     retention_months = _count(tfvars, "log_retention_days") / 30
     stored_logs_gb = usage.log_ingest_gb * retention_months / LOG_COMPRESSION
-    alarms = TOPOLOGY["alarms_fixed"] + nodes
+    alarms = TOPOLOGY["alarm_metrics_fixed"] + nodes
     ecr_gb = TOPOLOGY["ecr_repositories"] * _count(tfvars, "ecr_keep_images") * usage.image_gb
 
     lines = (
@@ -158,7 +172,7 @@ def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage) -> Est
         Line("EC2 workers", f"{workers} x {worker} @ ${worker_hourly}/h", workers * worker_hourly * hours),
         Line(
             "EBS root volumes",
-            f"{nodes} x {TOPOLOGY['root_volume_gb']} GB gp3",
+            f"{nodes} x {root_gb} GB gp3",
             ebs_gb * table["ebs_gp3_gb_month"],
         ),
         Line("RDS PostgreSQL", f"{db_class} {az_label}", db_hourly * az_factor * hours),
@@ -190,7 +204,7 @@ def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage) -> Est
         ),
         Line(
             "CloudWatch dashboard+alarms",
-            f"{TOPOLOGY['dashboards']} dashboard, {alarms} alarms (no free tier)",
+            f"{TOPOLOGY['dashboards']} dashboard, {alarms} alarm metrics (no free tier)",
             TOPOLOGY["dashboards"] * table["cloudwatch_dashboard_month"]
             + alarms * table["cloudwatch_alarm_month"],
         ),
@@ -198,6 +212,11 @@ def estimate(tfvars: dict[str, Any], table: dict[str, Any], usage: Usage) -> Est
             "S3 logs and backups",
             f"~{usage.s3_gb:g} GB Standard (rough)",
             usage.s3_gb * table["s3_standard_gb_month"],
+        ),
+        Line(
+            "SSM parameters",
+            f"{TOPOLOGY['ssm_advanced_parameters']} advanced (kubeconfig); standard ones are free",
+            TOPOLOGY["ssm_advanced_parameters"] * table["ssm_advanced_parameter_month"],
         ),
         Line(
             "Secrets Manager",

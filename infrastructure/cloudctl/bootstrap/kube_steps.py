@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 
@@ -17,8 +16,8 @@ from cloudctl.errors import CloudctlError
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CRDS = ("applications.argoproj.io", "applicationsets.argoproj.io", "appprojects.argoproj.io")
 APPLICATIONS = "applications.argoproj.io"
-# Deleting an Application with this finalizer makes Argo CD delete what it deployed first (cascade).
-CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+# kubectl's answer when Argo CD (its CRDs) is not installed: nothing of it left to delete.
+MISSING_CRD = "doesn't have a resource type"
 CRD_TIMEOUT = "120s"
 ROLLOUT_TIMEOUT = "600s"
 DELETE_TIMEOUT = "900s"
@@ -72,7 +71,8 @@ def fetch_kubeconfig(ctx: Context) -> None:
     )
     if ctx.dry_run:
         return
-    text = wait_for_kubeconfig(ctx.aws.ssm(region), name, ctx.waits, ctx.say)
+    placeholder = ctx.outputs.kubeconfig_placeholder
+    text = wait_for_kubeconfig(ctx.aws.ssm(region), name, placeholder, ctx.waits, ctx.say)
     write_private(ctx.kubeconfig, text)
     ctx.kubeconfig_ready = True
 
@@ -146,60 +146,48 @@ def fetch_kubeconfig_if_present(ctx: Context) -> None:
         ctx.kubeconfig_ready = True
         return
     text = read_parameter(ctx.aws.ssm(region), name)
-    if text is None:
-        ctx.say(f"    {name} is not in SSM: no cluster, nothing to prune")
+    if text is None or text == ctx.outputs.kubeconfig_placeholder:
+        ctx.say(f"    {name} holds no kubeconfig: no cluster to talk to")
         return
     write_private(ctx.kubeconfig, text)
     ctx.kubeconfig_ready = True
 
 
-def _live_root_app(ctx: Context, app: RootApp) -> dict | None:
-    """The live root Application, or None when it, or Argo CD's CRDs, are gone already."""
-    call = kubectl(
-        ctx, "-n", app.namespace, "get", APPLICATIONS, app.name, "--ignore-not-found", "-o", "json"
-    )
-    code, out, err = ctx.shell.run_code(call, capture=True)
-    if ctx.dry_run:
-        return {"metadata": {"name": app.name, "finalizers": []}}
-    if code == 0:
-        return json.loads(out) if out.strip() else None
-    if "doesn't have a resource type" in err:
-        return None
-    raise StepError(f"cannot look up the root app: {' '.join(err.split()) or f'kubectl exited {code}'}")
+def _delete(ctx: Context, what: str, namespace: str, *args: str) -> None:
+    """kubectl delete that converges: gone already, or Argo CD's CRDs gone, is success."""
+    call = kubectl(ctx, "-n", namespace, "delete", APPLICATIONS, *args)
+    code, _, err = ctx.shell.run_code(call, capture=True)
+    if code != 0 and MISSING_CRD not in err:
+        raise StepError(f"cannot delete {what}: {' '.join(err.split()) or f'kubectl exited {code}'}")
 
 
 def delete_root_app(ctx: Context) -> None:
+    """Delete the app of apps first, so it cannot recreate the child apps deleted next.
+
+    root.yaml has no cascade finalizer on purpose (GitOps tree): this removes only the Application.
+    """
     if not ctx.kubeconfig_ready:
         ctx.say("    skipped: no cluster")
         return
     app = root_app(ctx)
-    live = _live_root_app(ctx, app)
-    if live is None:
-        ctx.say(f"    application {app.name} is gone already")
-        return
-    # Without the finalizer the delete would orphan the child apps: add it, keeping the ones already there
-    # (a merge patch replaces the whole list, so the list sent holds both).
-    finalizers = list((live.get("metadata") or {}).get("finalizers") or [])
-    if CASCADE_FINALIZER not in finalizers:
-        patch = json.dumps(
-            {"metadata": {"finalizers": [*finalizers, CASCADE_FINALIZER]}}, separators=(",", ":")
-        )
-        ctx.shell.run(
-            kubectl(ctx, "-n", app.namespace, "patch", APPLICATIONS, app.name, "--type", "merge", "-p", patch)
-        )
-    ctx.shell.run(
-        kubectl(
-            ctx,
-            "-n",
-            app.namespace,
-            "delete",
-            APPLICATIONS,
-            app.name,
-            "--ignore-not-found",
-            "--wait=true",
-            f"--timeout={DELETE_TIMEOUT}",
-        )
+    _delete(
+        ctx,
+        f"application {app.name}",
+        app.namespace,
+        app.name,
+        "--ignore-not-found",
+        "--wait=true",
+        f"--timeout={DELETE_TIMEOUT}",
     )
+
+
+def delete_child_apps(ctx: Context) -> None:
+    """Delete every other Application; Argo CD prunes what each deployed (their cascade finalizer)."""
+    if not ctx.kubeconfig_ready:
+        ctx.say("    skipped: no cluster")
+        return
+    # --wait=false: the finalizers take minutes; prune-wait watches them go.
+    _delete(ctx, "the applications", ARGOCD_NAMESPACE, "--all", "--ignore-not-found", "--wait=false")
 
 
 def wait_for_pruning(ctx: Context) -> None:
@@ -207,15 +195,14 @@ def wait_for_pruning(ctx: Context) -> None:
     if not ctx.kubeconfig_ready:
         ctx.say("    skipped: no cluster")
         return
-    app = root_app(ctx)
-    call = kubectl(ctx, "-n", app.namespace, "get", APPLICATIONS, "-o", "name")
+    call = kubectl(ctx, "-n", ARGOCD_NAMESPACE, "get", APPLICATIONS, "-o", "name")
     ctx.shell.show(call.shown(ctx.layout), note="polled until no Application is left")
     if ctx.dry_run:
         return
 
     def none_left() -> bool | None:
         code, out, err = call.execute(capture=True)
-        if code != 0 and "doesn't have a resource type" not in err:
+        if code != 0 and MISSING_CRD not in err:
             raise StepError(f"cannot list applications: {' '.join(err.split()) or f'kubectl exited {code}'}")
         left = out.split() if code == 0 else []
         if left:

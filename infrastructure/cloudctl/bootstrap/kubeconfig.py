@@ -29,11 +29,16 @@ def read_parameter(ssm: Any, name: str) -> str | None:
     return reply["Parameter"]["Value"]
 
 
-def wait_for_kubeconfig(ssm: Any, name: str, policy: WaitPolicy, say: Callable[[str], None]) -> str:
+def wait_for_kubeconfig(
+    ssm: Any, name: str, placeholder: str, policy: WaitPolicy, say: Callable[[str], None]
+) -> str:
+    """The kubeconfig once the master has replaced Terraform's placeholder value with it."""
+
     def probe() -> str | None:
         value = read_parameter(ssm, name)
-        if value is None:
-            say(f"    {name} not in SSM yet; next look in {policy.interval_s:.0f} s")
+        if value is None or value == placeholder:
+            say(f"    {name} holds no kubeconfig yet; next look in {policy.interval_s:.0f} s")
+            return None
         return value
 
     text = wait_for(f"SSM parameter {name}", probe, policy)

@@ -33,7 +33,7 @@ class Layout:
 
     @property
     def backend_hcl(self) -> Path:
-        """Optional per-env partial backend config; without it the state root's outputs supply it."""
+        """Partial S3 backend settings (key, region, locking); the bucket comes from the state root."""
         return self.env_root / "backend.hcl"
 
     @property

@@ -19,6 +19,8 @@ ENV_OUTPUTS = (
     "rds_endpoint",
 )
 
+STATE_BUCKET_OUTPUT = "state_bucket"
+
 
 @dataclass(frozen=True)
 class EnvOutputs:
@@ -29,6 +31,8 @@ class EnvOutputs:
     region: str
     ecr_repository_urls: dict[str, str]
     rds_endpoint: str
+    # Terraform creates the SSM parameter holding this until the master overwrites it with the kubeconfig.
+    kubeconfig_placeholder: str = "pending"
 
     @property
     def alb_url(self) -> str:
@@ -75,20 +79,17 @@ def parse_env_outputs(text: str, where: str) -> EnvOutputs:
     empty = [name for name, value in text_values.items() if not isinstance(value, str) or not value]
     if empty:
         raise CloudctlError(f"{where}: output(s) {', '.join(empty)} must be non-empty strings")
-    return EnvOutputs(ecr_repository_urls={str(k): str(v) for k, v in urls.items()}, **text_values)
+    placeholder = values.get("kubeconfig_placeholder", EnvOutputs.kubeconfig_placeholder)
+    return EnvOutputs(
+        ecr_repository_urls={str(k): str(v) for k, v in urls.items()},
+        kubeconfig_placeholder=str(placeholder),
+        **text_values,
+    )
 
 
-def parse_backend_config(text: str, where: str, env: str, names: dict[str, str]) -> dict[str, str]:
-    """The env root's S3 backend settings from the state root's outputs.
-
-    names maps a backend setting (bucket, region, ...) to the state root's output holding it.
-    """
-    values = _values(text, where)
-    missing = [
-        output for output in names.values() if not isinstance(values.get(output), str) or not values[output]
-    ]
-    if missing:
-        raise CloudctlError(f"{where} lacks the output(s) {', '.join(missing)}: was the state root applied?")
-    config = {setting: values[output] for setting, output in names.items()}
-    config["key"] = f"envs/{env}/terraform.tfstate"
-    return config
+def parse_state_bucket(text: str, where: str) -> str:
+    """The state bucket's name from the state root's outputs (the env roots' backend.hcl lacks only it)."""
+    bucket = _values(text, where).get(STATE_BUCKET_OUTPUT)
+    if not isinstance(bucket, str) or not bucket:
+        raise CloudctlError(f"{where} lacks the output {STATE_BUCKET_OUTPUT}: was the state root applied?")
+    return bucket

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from cloudctl.bootstrap.context import Context
-from cloudctl.bootstrap.outputs import EnvOutputs, parse_backend_config, parse_env_outputs
+from cloudctl.bootstrap.outputs import EnvOutputs, parse_env_outputs, parse_state_bucket
 from cloudctl.bootstrap.shell import IsFlagged, Shell, StepError, TerraformCall
 
-# State root output -> S3 backend setting of the env roots (docs/contract.md).
-STATE_BACKEND_OUTPUTS = {"bucket": "state_bucket", "region": "region"}
 # -input=false: never stop at a prompt; a missing variable is an error, not a question.
 INIT = {"input": False, "no_color": IsFlagged}
 APPLY = {"input": False, "auto_approve": IsFlagged}
@@ -31,23 +29,11 @@ def destroy_state(ctx: Context) -> None:
 
 
 def read_backend_config(ctx: Context) -> None:
-    """The env root's backend: its backend.hcl when present, else the state root's outputs."""
-    if ctx.layout.backend_hcl.exists():
-        ctx.backend_config = ctx.layout.backend_hcl.name
-        ctx.say(f"    backend settings from {ctx.layout.rel(ctx.layout.backend_hcl)}")
-        return
-    call = TerraformCall(ctx.layout.state_root, "output", OUTPUT)
-    text = ctx.shell.run(call, capture=True)
-    if ctx.dry_run:
-        placeholder = {
-            setting: f"<{output} output of the state root>"
-            for setting, output in STATE_BACKEND_OUTPUTS.items()
-        }
-        ctx.backend_config = {**placeholder, "key": f"envs/{ctx.env}/terraform.tfstate"}
-        return
-    ctx.backend_config = parse_backend_config(
-        text, ctx.layout.rel(ctx.layout.state_root), ctx.env, STATE_BACKEND_OUTPUTS
-    )
+    """The env root's backend: envs/<env>/backend.hcl (key, region, locking) plus the state root's bucket."""
+    text = ctx.shell.run(TerraformCall(ctx.layout.state_root, "output", OUTPUT), capture=True)
+    where = ctx.layout.rel(ctx.layout.state_root)
+    bucket = "<state_bucket output of the state root>" if ctx.dry_run else parse_state_bucket(text, where)
+    ctx.backend_config = [ctx.layout.backend_hcl.name, f"bucket={bucket}"]
 
 
 def init_env(ctx: Context) -> None:

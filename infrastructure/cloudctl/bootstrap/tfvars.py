@@ -41,3 +41,12 @@ def load_tfvars(path: Path, required: tuple[str, ...] = ()) -> dict[str, Any]:
     if missing:
         raise CloudctlError(f"{path} lacks the variable(s) {', '.join(missing)}")
     return values
+
+
+def variable_default(variables_tf: Path, name: str) -> Any:
+    """The default of `variable "<name>"` in a module's variables.tf (where sizes the tfvars omit live)."""
+    values = load_tfvars(variables_tf)
+    for block in values.get("variable", []):
+        if name in block and "default" in block[name]:
+            return block[name]["default"]
+    raise CloudctlError(f"{variables_tf} declares no variable {name} with a default")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cloudctl.bootstrap import kube_steps as kube
 from cloudctl.bootstrap import terraform_steps as tf
 from cloudctl.bootstrap.context import Context
+from cloudctl.bootstrap.state_adopt import adopt_existing_bucket
 from cloudctl.bootstrap.steps import Step
 
 STATE_INIT = Step("state-init", "terraform init of the state backend root", tf.init_state, always=True)
@@ -23,6 +24,11 @@ KUBECONFIG_IF_PRESENT = Step(
 
 UP = (
     STATE_INIT,
+    Step(
+        "state-adopt",
+        "import the state bucket if it exists but this machine lacks its state",
+        adopt_existing_bucket,
+    ),
     Step("state-apply", "terraform apply of the state backend root (S3 bucket, locking)", tf.apply_state),
     BACKEND,
     ENV_INIT,
@@ -55,7 +61,12 @@ def down_steps(include_state: bool) -> tuple[Step, ...]:
         ENV_INIT,
         OUTPUTS_IF_APPLIED,
         KUBECONFIG_IF_PRESENT,
-        Step("root-app-delete", "delete the root app, cascading to its child apps", kube.delete_root_app),
+        Step("root-app-delete", "delete the root app (the app of apps)", kube.delete_root_app),
+        Step(
+            "apps-delete",
+            "delete every application; Argo CD prunes what they deployed",
+            kube.delete_child_apps,
+        ),
         Step("prune-wait", "wait until Argo CD has pruned every application", kube.wait_for_pruning),
         Step("env-destroy", "terraform destroy of the env root", tf.destroy_env),
     )

@@ -1,8 +1,9 @@
-"""Fixtures for the bootstrap CLI: a checkout tree, STAND-IN terraform/kubectl binaries, a STAND-IN SSM.
+"""Fixtures for the bootstrap CLI: a checkout tree, STAND-IN terraform/kubectl binaries, STAND-IN AWS.
 
 Nothing here reaches AWS or a cluster. What is real: the CLI's argument parsing, step order, the argv it
 builds (through python-terraform), the files it reads and writes, and the parsing of tool output.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,10 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-
 from cloudctl import cli
 from cloudctl.bootstrap import commands
 from cloudctl.bootstrap.context import Aws
+from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
 from cloudctl.bootstrap.waits import WaitPolicy
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +47,8 @@ ENV_OUTPUTS = {
         "value": "cloud-design-dev.c1x2y3z4w5v6.eu-west-1.rds.amazonaws.com:5432",
     },
     "region": {"sensitive": False, "type": "string", "value": "eu-west-1"},
+    # Not one of the seven the contract names, but printed by the real env root: the CLI reads it too.
+    "kubeconfig_placeholder": {"sensitive": False, "type": "string", "value": "pending"},
 }
 STATE_BUCKET = "cloud-design-tfstate-123456789012"
 STATE_OUTPUTS = {
@@ -85,6 +88,11 @@ admin_cidr              = "198.51.100.0/24"
 certificate_arn         = ""
 ecr_keep_images         = 20
 """
+BACKEND_FIXTURE = """key          = "envs/{env}/terraform.tfstate"
+region       = "eu-west-1"
+encrypt      = true
+use_lockfile = true
+"""
 ROOT_APP_FIXTURE = """apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
@@ -97,9 +105,19 @@ spec:
 """
 
 
+STATE_LIST = (
+    "\n".join(STATE_RESOURCES) + "\ndata.aws_caller_identity.current\ndata.aws_iam_policy_document.state\n"
+)
+
+
 def _terraform_rules() -> list[dict]:
     return [
-        {"match": ["output", "-json"], "cwd": "terraform/state", "stdout": json.dumps(STATE_OUTPUTS, indent=2)},
+        {"match": ["state", "list"], "cwd": "terraform/state", "stdout": STATE_LIST},
+        {
+            "match": ["output", "-json"],
+            "cwd": "terraform/state",
+            "stdout": json.dumps(STATE_OUTPUTS, indent=2),
+        },
         {"match": ["output", "-json"], "cwd": f"envs/{ENV}", "stdout": json.dumps(ENV_OUTPUTS, indent=2)},
         {"match": ["init"], "stdout": "Terraform has been successfully initialized!\n"},
         {"match": ["apply"], "stdout": "Apply complete! Resources: 0 added, 0 changed, 0 destroyed.\n"},
@@ -113,20 +131,34 @@ def _kubectl_rules() -> list[dict]:
         {"match": ["get", "--raw", "/readyz"], "stdout": "ok"},
         {"match": ["apply", "-k"], "stdout": "deployment.apps/argocd-server serverside-applied\n"},
         {"match": ["apply", "-f"], "stdout": "application.argoproj.io/root serverside-applied\n"},
-        {"match": ["wait"], "stdout": "customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io "
-                                      "condition met\n"},
+        {
+            "match": ["wait"],
+            "stdout": "customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io "
+            "condition met\n",
+        },
         {"match": ["rollout", "status"], "stdout": 'deployment "argocd-server" successfully rolled out\n'},
-        {"match": ["get", "applications.argoproj.io", "root", "-o", "json"],
-         "stdout": json.dumps({"kind": "Application", "metadata": {"name": "root", "namespace": "argocd"}})},
+        {
+            "match": ["get", "applications.argoproj.io", "root", "-o", "json"],
+            "stdout": json.dumps(
+                {"kind": "Application", "metadata": {"name": "root", "namespace": "argocd"}}
+            ),
+        },
         {"match": ["patch"], "stdout": "application.argoproj.io/root patched\n"},
         {"match": ["delete"], "stdout": 'application.argoproj.io "root" deleted\n'},
-        {"match": ["get", "applications.argoproj.io", "-o", "name"], "stdout": "application.argoproj.io/billing\n",
-         "times": 2},
+        {
+            "match": ["get", "applications.argoproj.io", "-o", "name"],
+            "stdout": "application.argoproj.io/billing\n",
+            "times": 2,
+        },
         {"match": ["get", "applications.argoproj.io", "-o", "name"], "stdout": ""},
-        {"match": ["get", "nodes"], "stdout": "NAME STATUS ROLES AGE VERSION\nip-10-0-0-10 Ready control-plane 1h "
-                                              "v1.34.1+k3s1\n"},
-        {"match": ["get", "applications.argoproj.io"], "stdout": "NAME SYNC STATUS HEALTH STATUS\nroot Synced "
-                                                                "Healthy\n"},
+        {
+            "match": ["get", "nodes"],
+            "stdout": "NAME STATUS ROLES AGE VERSION\nip-10-0-0-10 Ready control-plane 1h v1.34.1+k3s1\n",
+        },
+        {
+            "match": ["get", "applications.argoproj.io"],
+            "stdout": "NAME SYNC STATUS HEALTH STATUS\nroot Synced Healthy\n",
+        },
     ]
 
 
@@ -167,6 +199,7 @@ def repo(tmp_path: Path) -> Path:
         env_root = root / f"infrastructure/terraform/envs/{env}"
         env_root.mkdir(parents=True)
         (env_root / "terraform.tfvars").write_text(TFVARS_FIXTURE.format(env=env, multi_az=multi_az))
+        (env_root / "backend.hcl").write_text(BACKEND_FIXTURE.format(env=env))
         (root / f"clusters/{env}/argocd").mkdir(parents=True)
         (root / f"clusters/{env}/argocd/kustomization.yaml").write_text("resources: [install.yaml]\n")
         (root / f"clusters/{env}/root.yaml").write_text(ROOT_APP_FIXTURE.format(env=env))
@@ -181,8 +214,13 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -193,7 +231,7 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials: N
     bin_dir.mkdir(parents=True)
     for tool in ("terraform", "kubectl"):
         wrapper = bin_dir / tool
-        wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} {HERE / "standin_tool.py"} {tool} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -S {HERE / "standin_tool.py"} {tool} "$@"\n')
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     found = Standins(home=home, bin=bin_dir)
     found.set_rules("terraform", _terraform_rules())
@@ -203,29 +241,61 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials: N
     return found
 
 
-class StubbedSsm(Aws):
-    """STAND-IN for AWS: the real credential check, but SSM answers from a botocore Stubber."""
+class StubbedAws(Aws):
+    """STAND-IN for AWS: the real credential check, but SSM, STS and S3 answer from botocore Stubbers."""
 
     def __init__(self) -> None:
-        self.client = boto3.client("ssm", region_name="eu-west-1")
-        self.stubber = Stubber(self.client)
-        self.stubber.activate()
+        self.clients = {name: boto3.client(name, region_name="eu-west-1") for name in ("ssm", "sts", "s3")}
+        self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
+        for stubber in self.stubbers.values():
+            stubber.activate()
+        self.stubber = self.stubbers["ssm"]
         self.regions: list[str] = []
 
     def ssm(self, region: str):
         self.regions.append(region)
-        return self.client
+        return self.clients["ssm"]
+
+    def sts(self, region: str):
+        return self.clients["sts"]
+
+    def s3(self, region: str):
+        return self.clients["s3"]
 
     def not_yet(self, name: str = "/cloud-design/dev/kubeconfig") -> None:
         self.stubber.add_client_error(
-            "get_parameter", service_error_code="ParameterNotFound", http_status_code=400,
+            "get_parameter",
+            service_error_code="ParameterNotFound",
+            http_status_code=400,
             expected_params={"Name": name, "WithDecryption": True},
         )
 
     def holds(self, value: str = KUBECONFIG, name: str = "/cloud-design/dev/kubeconfig") -> None:
         parameter = {"Name": name, "Type": "SecureString", "Value": value, "Version": 1}
-        self.stubber.add_response("get_parameter", {"Parameter": parameter},
-                                  expected_params={"Name": name, "WithDecryption": True})
+        self.stubber.add_response(
+            "get_parameter", {"Parameter": parameter}, expected_params={"Name": name, "WithDecryption": True}
+        )
+
+    def account(self, account: str = "123456789012") -> None:
+        self.stubbers["sts"].add_response(
+            "get_caller_identity",
+            {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"},
+        )
+
+    def bucket(self, name: str, exists: bool) -> None:
+        if exists:
+            self.stubbers["s3"].add_response("head_bucket", {}, expected_params={"Bucket": name})
+        else:
+            self.stubbers["s3"].add_client_error(
+                "head_bucket",
+                service_error_code="404",
+                http_status_code=404,
+                expected_params={"Bucket": name},
+            )
+
+    def assert_all_used(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
 
 
 @dataclass
@@ -244,8 +314,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> StubbedSsm:
-    stub = StubbedSsm()
+def ssm(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> StubbedAws:
+    stub = StubbedAws()
     monkeypatch.setattr(commands, "aws_factory", lambda: stub)
     return stub
 
@@ -253,8 +323,9 @@ def ssm(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> StubbedSsm:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr(commands, "wait_policy", WaitPolicy(timeout_s=60, interval_s=15, sleep=fake.sleep,
-                                                            clock=fake.clock))
+    monkeypatch.setattr(
+        commands, "wait_policy", WaitPolicy(timeout_s=60, interval_s=15, sleep=fake.sleep, clock=fake.clock)
+    )
     return fake
 
 
@@ -290,4 +361,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # python-terraform 0.10.1 calls the deprecated Logger.warn when a command fails; not ours to fix.
     for item in items:
         if HERE in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
+            )

@@ -6,6 +6,7 @@ the first rule whose "match" tokens all appear in argv (and, if given, whose "cw
 directory) prints its stdout/stderr and exits with its code. A rule with "times" is used up after that
 many answers, so a test can script "not yet, not yet, done". No rule matched: exit 97, loudly.
 """
+
 import json
 import os
 import sys

@@ -1,19 +1,31 @@
 """--dry-run prints every command in order and runs none (STAND-IN binaries on PATH record any call)."""
+
 from __future__ import annotations
 
 from conftest import STATE_BUCKET
 
+from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
+
 KUBE = "kubectl --kubeconfig /k/dev.yaml"
+STATE = "(cd infrastructure/terraform/state && terraform"
+DEV = "(cd infrastructure/terraform/envs/dev && terraform"
+BUCKET_PLACEHOLDER = "'-backend-config=bucket=<state_bucket output of the state root>'"
+# Run only when this machine lacks the state root's local state while the bucket exists (state-adopt).
+ADOPT = [
+    "aws sts get-caller-identity; aws s3api head-bucket --bucket cloud-design-tfstate-<account>",
+    *[f"{STATE} import -input=false {address} '<bucket>')" for address in STATE_RESOURCES],
+]
 UP_PLAN = [
-    "(cd infrastructure/terraform/state && terraform init -input=false -no-color)",
-    "(cd infrastructure/terraform/state && terraform apply -input=false -auto-approve)",
-    "(cd infrastructure/terraform/state && terraform output -json)",
-    "(cd infrastructure/terraform/envs/dev && terraform init -input=false -no-color -reconfigure "
-    "'-backend-config=bucket=<state_bucket output of the state root>' "
-    "'-backend-config=region=<region output of the state root>' -backend-config=key=envs/dev/terraform.tfstate)",
-    "(cd infrastructure/terraform/envs/dev && terraform apply -input=false -auto-approve)",
-    "(cd infrastructure/terraform/envs/dev && terraform output -json)",
-    "aws ssm get-parameter --region eu-west-1 --name /cloud-design/dev/kubeconfig --with-decryption > /k/dev.yaml",
+    f"{STATE} init -input=false -no-color)",
+    f"{STATE} state list)",
+    *ADOPT,
+    f"{STATE} apply -input=false -auto-approve)",
+    f"{STATE} output -json)",
+    f"{DEV} init -input=false -no-color -reconfigure -backend-config=backend.hcl {BUCKET_PLACEHOLDER})",
+    f"{DEV} apply -input=false -auto-approve)",
+    f"{DEV} output -json)",
+    "aws ssm get-parameter --region eu-west-1 --name /cloud-design/dev/kubeconfig --with-decryption "
+    "> /k/dev.yaml",
     f"{KUBE} get --raw /readyz",
     f"{KUBE} apply --server-side --force-conflicts -k clusters/dev/argocd",
     f"{KUBE} wait --for condition=established --timeout=120s crd/applications.argoproj.io "
@@ -23,13 +35,20 @@ UP_PLAN = [
 ]
 
 
+def dry(run, repo, command, env="dev", *extra):
+    return run(
+        command, "--env", env, "--repo-root", str(repo), "--kubeconfig", f"/k/{env}.yaml", "--dry-run", *extra
+    )
+
+
 def test_up_dry_run_prints_the_whole_plan_and_runs_nothing(run, repo, standins, ssm):
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", "--dry-run")
+    result = dry(run, repo, "up")
 
     assert result.code == 0, result.err
     assert result.commands() == UP_PLAN
     assert standins.calls() == []
-    assert ssm.regions == []  # SSM not asked either
+    assert ssm.regions == []  # AWS not asked either
+    ssm.assert_all_used()
     assert "preflight: skipped in a dry run" in result.out
     assert "Argo CD UI:  http://<alb_dns_name>/argocd" in result.out
 
@@ -39,61 +58,63 @@ def test_dry_run_needs_no_tools_and_no_credentials(run, repo, monkeypatch, tmp_p
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
 
-    result = run("up", "--env", "prod", "--repo-root", str(repo), "--kubeconfig", "/k/prod.yaml", "--dry-run")
+    result = dry(run, repo, "up", "prod")
 
     assert result.code == 0, result.err
-    assert "(cd infrastructure/terraform/envs/prod && terraform apply -input=false -auto-approve)" in result.commands()
+    assert "(cd infrastructure/terraform/envs/prod && terraform apply -input=false -auto-approve)" in (
+        result.commands()
+    )
 
 
 def test_dry_run_prints_the_same_plan_as_the_real_run_issues(run, repo, standins, ssm, clock):
     """Every command the dry run prints is the one the real run executes, in the same order."""
-    dry = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", "--dry-run")
+    planned = dry(run, repo, "up")
     ssm.holds()
     real = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
 
     assert real.code == 0, real.err
-    # Only the state root's outputs, unknown before it runs, differ: the real run fills them in.
-    filled = [
-        line.replace("'-backend-config=bucket=<state_bucket output of the state root>'",
-                     f"-backend-config=bucket={STATE_BUCKET}")
-        .replace("'-backend-config=region=<region output of the state root>'", "-backend-config=region=eu-west-1")
-        for line in dry.commands()
+    # This machine has the state root's state, so no adoption; the real run knows the bucket's name.
+    expected = [
+        line.replace(BUCKET_PLACEHOLDER, f"-backend-config=bucket={STATE_BUCKET}")
+        for line in planned.commands()
+        if line not in ADOPT
     ]
-    assert real.commands() == filled
+    assert real.commands() == expected
 
 
 def test_down_dry_run_deletes_the_apps_before_destroying_and_the_state_root_last(run, repo, standins, ssm):
-    result = run("down", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", "--dry-run",
-                 "--include-state")
+    result = dry(run, repo, "down", "dev", "--include-state")
 
     assert result.code == 0, result.err
     plan = result.commands()
     assert standins.calls() == []
     order = [
         f"{KUBE} -n argocd delete applications.argoproj.io root --ignore-not-found --wait=true --timeout=900s",
+        f"{KUBE} -n argocd delete applications.argoproj.io --all --ignore-not-found --wait=false",
         f"{KUBE} -n argocd get applications.argoproj.io -o name",
-        "(cd infrastructure/terraform/envs/dev && terraform destroy -input=false -auto-approve)",
-        "(cd infrastructure/terraform/state && terraform destroy -input=false -auto-approve)",
+        f"{DEV} destroy -input=false -auto-approve)",
+        f"{STATE} destroy -input=false -auto-approve)",
     ]
-    assert [plan.index(line) for line in order] == sorted(plan.index(line) for line in order)
+    positions = [plan.index(line) for line in order]
+    assert positions == sorted(positions)
     assert plan[-1] == order[-1]
 
 
 def test_down_keeps_the_state_root_without_the_flag(run, repo, standins, ssm):
-    result = run("down", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", "--dry-run")
+    result = dry(run, repo, "down")
 
     assert result.code == 0
-    assert not any("state && terraform destroy" in line for line in result.commands())
-    assert result.commands()[-1] == "(cd infrastructure/terraform/envs/dev && terraform destroy -input=false -auto-approve)"
+    assert not any(line.startswith(f"{STATE} destroy") for line in result.commands())
+    assert result.commands()[-1] == f"{DEV} destroy -input=false -auto-approve)"
 
 
 def test_plan_dry_run(run, repo, standins, ssm):
-    result = run("plan", "--env", "prod", "--repo-root", str(repo), "--dry-run")
+    result = dry(run, repo, "plan", "prod")
 
     assert result.code == 0
     plans = [line for line in result.commands() if " plan " in line]
     assert plans == [
-        "(cd infrastructure/terraform/state && terraform plan -input=false -no-color -detailed-exitcode)",
+        f"{STATE} plan -input=false -no-color -detailed-exitcode)",
         "(cd infrastructure/terraform/envs/prod && terraform plan -input=false -no-color -detailed-exitcode)",
     ]
     assert standins.calls() == []

@@ -1,4 +1,5 @@
 """Missing terraform, kubectl or AWS credentials: one line before any step runs (STAND-IN binaries)."""
+
 from __future__ import annotations
 
 import pytest
@@ -72,7 +73,9 @@ def test_tfvars_of_another_environment_are_refused(run, repo, standins, ssm):
 
 
 def test_unparseable_tfvars_is_one_line(run, repo, standins, ssm):
-    (repo / "infrastructure/terraform/envs/dev/terraform.tfvars").write_text('region = "eu-west-1\nenvironment =\n')
+    (repo / "infrastructure/terraform/envs/dev/terraform.tfvars").write_text(
+        'region = "eu-west-1\nenvironment =\n'
+    )
 
     result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
 
