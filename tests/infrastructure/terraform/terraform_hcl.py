@@ -1,0 +1,93 @@
+"""Read the Terraform tree with python-hcl2 into plain Python values for the tests.
+
+python-hcl2 keeps the quotes of string literals and block labels ('"x"'); `unquote` strips them
+so tests compare against the values as written in HCL.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+ROOT = Path(__file__).resolve().parents[3]
+TERRAFORM = ROOT / "infrastructure" / "terraform"
+MODULES = TERRAFORM / "modules"
+ENVS = ("dev", "prod")
+# Every directory Terraform runs in (roots) and every module they call.
+ROOT_DIRS = (TERRAFORM / "state", *(TERRAFORM / "envs" / env for env in ENVS))
+MODULE_DIRS = tuple(sorted(path for path in MODULES.iterdir() if path.is_dir()))
+
+
+# Bookkeeping keys python-hcl2 adds next to the real attributes.
+_PARSER_KEYS = {"__is_block__", "__comments__"}
+
+
+def unquote(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    if isinstance(value, list):
+        return [unquote(item) for item in value]
+    if isinstance(value, dict):
+        return {unquote(key): unquote(item) for key, item in value.items() if key not in _PARSER_KEYS}
+    return value
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    with path.open() as handle:
+        return unquote(hcl2.load(handle))
+
+
+@functools.cache
+def load_dir(directory: Path) -> dict[str, list[Any]]:
+    """Every top-level block of every .tf file in `directory`, merged by block type."""
+    merged: dict[str, list[Any]] = {}
+    for path in sorted(directory.glob("*.tf")):
+        for kind, blocks in load_file(path).items():
+            merged.setdefault(kind, []).extend(blocks)
+    return merged
+
+
+def labelled(directory: Path, kind: str) -> dict[str, dict[str, Any]]:
+    """Blocks with one label (variable, output, module) by label."""
+    result: dict[str, dict[str, Any]] = {}
+    for block in load_dir(directory).get(kind, []):
+        result.update(block)
+    return result
+
+
+def resources(directory: Path, resource_type: str) -> dict[str, dict[str, Any]]:
+    """Resources of one type by name."""
+    return _two_labels(directory, "resource", resource_type)
+
+
+def data_sources(directory: Path, data_type: str) -> dict[str, dict[str, Any]]:
+    return _two_labels(directory, "data", data_type)
+
+
+def _two_labels(directory: Path, kind: str, first: str) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {}
+    for block in load_dir(directory).get(kind, []):
+        result.update(block.get(first, {}))
+    return result
+
+
+def module_dir(name: str) -> Path:
+    return MODULES / name
+
+
+def variable_default(module: str, name: str) -> Any:
+    return labelled(module_dir(module), "variable")[name]["default"]
+
+
+def tfvars(env: str) -> dict[str, Any]:
+    return load_file(TERRAFORM / "envs" / env / "terraform.tfvars")
+
+
+def common_locals() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in load_dir(TERRAFORM / "envs" / "common").get("locals", []):
+        merged.update(block)
+    return merged
