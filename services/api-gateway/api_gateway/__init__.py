@@ -44,13 +44,15 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         headers.append(("X-Forwarded-For", _forwarded_for()))
         body = request.get_data() if request.method in ("POST", "PUT") else None
         answer = upstreams.request(name, request.method, url, headers, body)
-        response = Response(answer.body, status=answer.status)
+        headers_out = []
         for header, value in answer.headers:
             if header.lower() in ("server", "date", REQUEST_ID_HEADER.lower()):
                 continue
             if header.lower() == "location" and value.startswith("/"):
                 value = public_prefix + value  # /movies/7 -> /api/movies/7
-            response.headers.add(header, value)
+            headers_out.append((header, value))
+        # Headers given to the constructor, so werkzeug adds no default Content-Type of its own.
+        response = Response(answer.body, status=answer.status, headers=headers_out)
         return response
 
     def list_query(*names: str) -> dict[str, str]:
