@@ -9,6 +9,7 @@ import yaml
 
 from cloudctl.bootstrap.context import Context
 from cloudctl.bootstrap.kubeconfig import read_parameter, wait_for_kubeconfig, write_private
+from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.shell import KubectlCall, StepError
 from cloudctl.bootstrap.waits import wait_for
 from cloudctl.errors import CloudctlError
@@ -33,19 +34,19 @@ class RootApp:
     namespace: str
 
 
-def root_app(ctx: Context) -> RootApp:
+def root_app(layout: Layout) -> RootApp:
     """The app of apps declared in clusters/<env>/root.yaml (its name is the GitOps tree's to choose)."""
-    path = ctx.layout.root_app
+    path = layout.root_app
     try:
         docs = [doc for doc in yaml.safe_load_all(path.read_text()) if isinstance(doc, dict)]
     except (OSError, yaml.YAMLError) as err:
-        raise CloudctlError(f"cannot read {ctx.layout.rel(path)}: {' '.join(str(err).split())}") from err
+        raise CloudctlError(f"cannot read {layout.rel(path)}: {' '.join(str(err).split())}") from err
     for doc in docs:
         if doc.get("kind") == "Application":
             meta = doc.get("metadata") or {}
             if meta.get("name"):
                 return RootApp(meta["name"], meta.get("namespace", ARGOCD_NAMESPACE))
-    raise CloudctlError(f"{ctx.layout.rel(path)} declares no Argo CD Application with a name")
+    raise CloudctlError(f"{layout.rel(path)} declares no Argo CD Application with a name")
 
 
 # --- up -------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def delete_root_app(ctx: Context) -> None:
     if not ctx.kubeconfig_ready:
         ctx.say("    skipped: no cluster")
         return
-    app = root_app(ctx)
+    app = root_app(ctx.layout)
     _delete(
         ctx,
         f"application {app.name}",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import STATE_BUCKET
-
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
+from conftest import STATE_BUCKET
 
 KUBE = "kubectl --kubeconfig /k/dev.yaml"
 STATE = "(cd infrastructure/terraform/state && terraform"
@@ -89,7 +88,8 @@ def test_down_dry_run_deletes_the_apps_before_destroying_and_the_state_root_last
     plan = result.commands()
     assert standins.calls() == []
     order = [
-        f"{KUBE} -n argocd delete applications.argoproj.io root --ignore-not-found --wait=true --timeout=900s",
+        f"{KUBE} -n argocd delete applications.argoproj.io root --ignore-not-found --wait=true "
+        "--timeout=900s",
         f"{KUBE} -n argocd delete applications.argoproj.io --all --ignore-not-found --wait=false",
         f"{KUBE} -n argocd get applications.argoproj.io -o name",
         f"{DEV} destroy -input=false -auto-approve)",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import stat
 
 import pytest
-from conftest import ALB, KUBECONFIG, STATE_BUCKET
-
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
+from conftest import ALB, KUBECONFIG, STATE_BUCKET
 
 # The commands `up --env dev` runs, in order: (tool, argv, the folder it runs in).
 EXPECTED_UP = [
@@ -121,7 +120,8 @@ def test_a_fresh_machine_imports_the_existing_state_bucket_before_applying(
             "match": ["state", "list"],
             "exit": 1,
             "stderr": "No state file was found!\n\nState management commands "
-            "require a state file. Run this command in a directory where Terraform has been run or use the -state "
+            "require a state file. Run this command in a directory where Terraform has been run or use the "
+            "-state "
             "flag to point the command to a specific state location.\n",
         },
     )
@@ -203,10 +203,10 @@ def test_a_failed_step_says_which_and_how_to_resume(run, repo, standins, ssm, cl
     *tool_output, last = result.err.splitlines()
     # terraform's own stderr streams through; the CLI adds exactly one line after it.
     assert "Error: creating EC2 Instance: UnauthorizedOperation: You are not authorized" in tool_output
+    rerun = f"cloudctl up --env dev --repo-root {repo} --kubeconfig {kubeconfig}"
     assert last == (
-        "cloudctl up: error: step env-apply failed: `terraform apply` exited 1 (its output is above); every step "
-        f"is idempotent: re-run `cloudctl up --env dev --repo-root {repo} --kubeconfig {kubeconfig}` or resume "
-        f"with `cloudctl up --env dev --repo-root {repo} --kubeconfig {kubeconfig} --from env-apply`"
+        "cloudctl up: error: step env-apply failed: `terraform apply` exited 1 (its output is above); "
+        f"every step is idempotent: re-run `{rerun}` or resume with `{rerun} --from env-apply`"
     )
     assert [tool for tool, *_ in recorded(standins, repo, kubeconfig)] == ["terraform"] * 6  # stopped there
     assert not kubeconfig.exists()
@@ -219,7 +219,8 @@ def test_a_failed_captured_command_quotes_the_tool_error(run, repo, standins, ss
             "match": ["output"],
             "cwd": "envs/dev",
             "exit": 1,
-            "stderr": "Error: No outputs found\n\nThe state file either has no outputs defined, or all the defined outputs"
+            "stderr": "Error: No outputs found\n\nThe state file either has no outputs defined, or all the "
+            "defined outputs"
             " are empty.\n",
         },
     )
@@ -228,7 +229,8 @@ def test_a_failed_captured_command_quotes_the_tool_error(run, repo, standins, ss
 
     assert result.code == 1
     assert result.err.startswith(
-        "cloudctl up: error: step env-outputs failed: `terraform output` exited 1: The state file either has no "
+        "cloudctl up: error: step env-outputs failed: `terraform output` exited 1: The state file either has "
+        "no "
         "outputs defined, or all the defined outputs are empty.; every step is idempotent"
     )
     assert result.err.count("\n") == 1
@@ -276,7 +278,8 @@ def test_gives_up_on_the_kubeconfig_after_the_timeout(run, repo, standins, ssm, 
 
     assert result.code == 1
     assert result.err.startswith(
-        "cloudctl up: error: step kubeconfig failed: gave up waiting for SSM parameter /cloud-design/dev/kubeconfig "
+        "cloudctl up: error: step kubeconfig failed: gave up waiting for SSM parameter "
+        "/cloud-design/dev/kubeconfig "
         "after 60 s; every step is idempotent"
     )
     ssm.stubber.assert_no_pending_responses()
