@@ -1,0 +1,25 @@
+# Services: local stack, service tests, benchmark. Ports: gateway 3000, inventory 8081,
+# billing 8082, worker health 8083 (services/devtools/local.py, services/README.md).
+SERVICES_DIR := $(ROOT)/services
+
+.PHONY: dev
+dev: $(VENV)/.synced ## run the whole system locally (gateway :3000); Ctrl-C stops it
+	$(ROOT)/.ci/ensure-services
+	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.bootstrap
+	@echo "gateway   http://127.0.0.1:3000/api/movies"
+	@echo "inventory http://127.0.0.1:8081/movies"
+	@echo "billing   http://127.0.0.1:8082/orders?user_id=1"
+	@echo "worker    http://127.0.0.1:8083/health"
+	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) exec $(BIN)/honcho start -f Procfile
+
+.PHONY: test-services
+test-services: $(VENV)/.synced ## service tests on the real PostgreSQL and RabbitMQ
+	cd $(ROOT) && $(BIN)/pytest tests/services
+
+.PHONY: bench
+bench: $(VENV)/.synced ## benchmark the stack with wrk; writes docs/benchmarks.md
+	$(ROOT)/.ci/install-system-packages
+	$(ROOT)/.ci/ensure-services
+	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.bench --output $(ROOT)/docs/benchmarks.md
+
+TEST_TARGETS += test-services
