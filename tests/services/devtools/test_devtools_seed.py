@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import servicekit
-
 from devtools import seed_movies
 
 
