@@ -1,0 +1,82 @@
+"""Stop and start the machine's real PostgreSQL and RabbitMQ for the disruptive tests.
+
+Every helper restores the service in a `finally` and waits until it answers again, so a failing
+test never leaves the machine without its database or broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pika
+import pika.exceptions
+import psycopg2
+import servicekit
+
+PG_CLUSTER = ("15", "main")
+COMMAND_TIMEOUT = 120
+
+
+def _run(*args: str) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+
+
+def _pg_ctl(action: str) -> None:
+    _run("pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, action)
+
+
+def _wait(what: str, probe, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except Exception as exc:  # noqa: BLE001 - anything means "not back yet"
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not come back within {timeout}s: {exc}") from exc
+            time.sleep(0.2)
+
+
+def wait_postgres() -> None:
+    _wait("PostgreSQL", lambda: psycopg2.connect(servicekit.PG_ADMIN_URL, connect_timeout=2).close())
+
+
+def wait_rabbitmq() -> None:
+    _wait("RabbitMQ", lambda: pika.BlockingConnection(pika.URLParameters(servicekit.AMQP_URL)).close())
+
+
+def restart_postgres() -> None:
+    try:
+        _pg_ctl("restart")
+    finally:
+        with contextlib.suppress(RuntimeError):  # already running if restart worked
+            _pg_ctl("start")
+        wait_postgres()
+
+
+@contextlib.contextmanager
+def postgres_stopped() -> Iterator[None]:
+    _pg_ctl("stop")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(RuntimeError):
+            _pg_ctl("start")
+        wait_postgres()
+
+
+@contextlib.contextmanager
+def rabbitmq_stopped() -> Iterator[None]:
+    """The broker application stopped (the Erlang node stays up, so start_app is quick)."""
+    _run("rabbitmqctl", "stop_app")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(RuntimeError):  # wait_rabbitmq names the failure if it stays down
+            _run("rabbitmqctl", "start_app")
+        wait_rabbitmq()
