@@ -1,0 +1,142 @@
+"""database, secrets, registry, storage and the state bucket: the facts issue 4 fixes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from terraform_hcl import TERRAFORM, labelled, module_dir, resources, tfvars, variable_default
+
+DATABASE = module_dir("database")
+SECRETS = module_dir("secrets")
+REGISTRY = module_dir("registry")
+STORAGE = module_dir("storage")
+STATE = TERRAFORM / "state"
+COMMON = TERRAFORM / "envs" / "common"
+
+
+# --- database -----------------------------------------------------------------------------------
+def test_rds_postgres_15_small_encrypted_private():
+    db = resources(DATABASE, "aws_db_instance")["this"]
+    assert db["engine"] == "postgres"
+    assert variable_default("database", "engine_major_version") == "15"
+    assert variable_default("database", "instance_class") == "db.t3.micro"
+    assert variable_default("database", "allocated_storage_gb") == 20
+    assert db["storage_type"] == "gp3"
+    assert db["storage_encrypted"] is True
+    assert db["publicly_accessible"] is False
+    assert db["manage_master_user_password"] is True
+    assert "password" not in db
+    assert variable_default("database", "backup_retention_days") == 7
+    assert db["backup_retention_period"] == "${var.backup_retention_days}"
+    assert db["db_subnet_group_name"] == "${aws_db_subnet_group.this.name}"
+
+
+def test_database_sits_in_the_private_subnets_with_the_contract_identifier():
+    call = labelled(COMMON, "module")["database"]
+    assert call["subnet_ids"] == "${module.network.private_subnet_ids}"
+    assert call["identifier"] == "${local.name}"  # cloud-design-<env>
+
+
+def test_prod_protects_data_and_dev_stays_disposable():
+    db = resources(DATABASE, "aws_db_instance")["this"]
+    assert db["deletion_protection"] == "${var.deletion_protection}"
+    assert db["skip_final_snapshot"] == "${!var.deletion_protection}"
+    assert db["multi_az"] == "${var.multi_az}"
+    prod, dev = tfvars("prod"), tfvars("dev")
+    assert (prod["db_multi_az"], prod["deletion_protection"]) == (True, True)
+    assert (dev["db_multi_az"], dev["deletion_protection"]) == (False, False)
+    for env in (prod, dev):
+        assert (env["db_instance_class"], env["db_allocated_storage_gb"]) == ("db.t3.micro", 20)
+
+
+def test_tls_is_forced():
+    parameters = resources(DATABASE, "aws_db_parameter_group")["this"]["parameter"]
+    assert {"name": "rds.force_ssl", "value": "1"} in parameters
+
+
+# --- secrets ------------------------------------------------------------------------------------
+def test_application_secrets_have_the_contract_names_and_keys():
+    assert variable_default("secrets", "database_users") == ["inventory", "billing"]
+    secrets = resources(SECRETS, "aws_secretsmanager_secret")
+    assert secrets["database"]["name"] == "${var.name_prefix}/${each.key}-db"
+    assert secrets["rabbitmq"]["name"] == "${var.name_prefix}/rabbitmq"
+    assert labelled(COMMON, "module")["secrets"]["name_prefix"] == "cloud-design/${var.environment}"
+    versions = resources(SECRETS, "aws_secretsmanager_secret_version")
+    database_keys = re.findall(r"(\w+) = ", versions["database"]["secret_string"])
+    rabbitmq_keys = re.findall(r"(\w+) = ", versions["rabbitmq"]["secret_string"])
+    assert database_keys == ["username", "password"]
+    assert rabbitmq_keys == ["username", "password", "erlang_cookie"]
+
+
+def test_generated_passwords_are_url_safe():
+    for password in resources(SECRETS, "random_password").values():
+        assert password["special"] is False  # alphanumeric only: safe inside DATABASE_URL/AMQP_URL
+        assert password["length"] >= 32
+
+
+# --- registry -----------------------------------------------------------------------------------
+def test_ecr_repositories_immutable_scanned_and_trimmed():
+    assert variable_default("registry", "repository_names") == ["api-gateway", "inventory-app", "billing-app"]
+    assert labelled(COMMON, "module")["registry"]["name_prefix"] == "cloud-design/${var.environment}"
+    repo = resources(REGISTRY, "aws_ecr_repository")["this"]
+    assert repo["name"] == "${var.name_prefix}/${each.key}"
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
+    policy = resources(REGISTRY, "aws_ecr_lifecycle_policy")["this"]["policy"]
+    assert "countType = \"imageCountMoreThan\"" in policy and "countNumber = var.keep_images" in policy
+    assert tfvars("dev")["ecr_keep_images"] >= 1 and tfvars("prod")["ecr_keep_images"] >= 1
+
+
+# --- storage ------------------------------------------------------------------------------------
+def lifecycle_rule(directory, name):
+    rules = resources(directory, "aws_s3_bucket_lifecycle_configuration")[name]["rule"]
+    assert len(rules) == 1 and rules[0]["status"] == "Enabled"
+    return rules[0]
+
+
+def test_logs_lifecycle_ia_30_glacier_90_expire_180():
+    assert variable_default("storage", "logs_infrequent_access_after_days") == 30
+    assert variable_default("storage", "logs_glacier_after_days") == 90
+    assert variable_default("storage", "logs_expire_after_days") == 180
+    rule = lifecycle_rule(STORAGE, "logs")
+    assert [t["storage_class"] for t in rule["transition"]] == ["STANDARD_IA", "GLACIER"]
+    assert [t["days"] for t in rule["transition"]] == [
+        "${var.logs_infrequent_access_after_days}", "${var.logs_glacier_after_days}",
+    ]
+    assert rule["expiration"][0]["days"] == "${var.logs_expire_after_days}"
+
+
+def test_backups_kept_365_days():
+    assert variable_default("storage", "backups_expire_after_days") == 365
+    rule = lifecycle_rule(STORAGE, "backups")
+    assert rule["expiration"][0]["days"] == "${var.backups_expire_after_days}"
+
+
+@pytest.mark.parametrize("directory, buckets", [(STORAGE, ("logs", "backups")), (STATE, ("state",))])
+def test_buckets_encrypted_versioned_private_tls_only(directory, buckets):
+    for bucket in buckets:
+        assert resources(directory, "aws_s3_bucket_versioning")[bucket]["versioning_configuration"][0]["status"] == (
+            "Enabled"
+        )
+        sse = resources(directory, "aws_s3_bucket_server_side_encryption_configuration")[bucket]["rule"][0]
+        assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] in ("AES256", "aws:kms")
+        block = resources(directory, "aws_s3_bucket_public_access_block")[bucket]
+        assert all(block[flag] is True for flag in (
+            "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    text = (directory / "main.tf").read_text()
+    assert text.count('variable = "aws:SecureTransport"') == 1  # one shared TLS-only statement
+    assert 'effect    = "Deny"' in text
+
+
+def test_state_bucket_keeps_old_versions_90_days_and_survives_destroy():
+    assert variable_default_state("noncurrent_version_expire_after_days") == 90
+    rule = lifecycle_rule(STATE, "state")
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == "${var.noncurrent_version_expire_after_days}"
+    assert resources(STATE, "aws_s3_bucket")["state"]["lifecycle"][0]["prevent_destroy"] is True
+    assert "state_bucket" in labelled(STATE, "output")
+
+
+def variable_default_state(name):
+    return labelled(STATE, "variable")[name]["default"]
+

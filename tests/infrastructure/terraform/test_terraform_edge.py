@@ -1,0 +1,113 @@
+"""security groups and the load balancer: who may reach what, and which path goes where."""
+
+from __future__ import annotations
+
+from terraform_hcl import TERRAFORM, common_locals, labelled, load_dir, module_dir, resources, variable_default
+
+SG = module_dir("security_groups")
+LB = module_dir("load_balancer")
+
+ROUTES = {
+    "api-gateway": (30000, ["/api/*"], "/health"),
+    "inventory": (30001, ["/inventory/*"], "/health"),
+    "billing": (30002, ["/billing/*"], "/health"),
+    "argocd": (30080, ["/argocd*"], "/argocd/healthz"),
+}
+
+
+# --- routes (one table, used by the ALB and the node security group) -----------------------------
+def test_routes_match_the_contract():
+    routes = common_locals()["routes"]
+    assert {name: (r["node_port"], r["path_patterns"], r["health_check_path"]) for name, r in routes.items()} == ROUTES
+    priorities = [route["priority"] for route in routes.values()]
+    assert len(set(priorities)) == len(priorities)
+    assert labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]["routes"] == "${local.routes}"
+    assert labelled(TERRAFORM / "envs" / "common", "module")["security_groups"]["node_ports"] == (
+        "${{for name, route in local.routes : name => route.node_port}}"
+    )
+
+
+# --- security groups ------------------------------------------------------------------------------
+def ingress():
+    return resources(SG, "aws_vpc_security_group_ingress_rule")
+
+
+def test_alb_open_on_80_and_443_only():
+    rule = ingress()["alb_public"]
+    assert rule["for_each"] == '${toset(["80", "443"])}'
+    assert rule["cidr_ipv4"] == "0.0.0.0/0"
+    assert rule["security_group_id"] == "${aws_security_group.alb.id}"
+
+
+def test_only_the_alb_rule_is_open_to_the_internet():
+    open_rules = [name for name, rule in ingress().items() if rule.get("cidr_ipv4") == "0.0.0.0/0"]
+    assert open_rules == ["alb_public"]
+
+
+def test_nodeports_from_the_alb_only():
+    rule = ingress()["nodes_from_alb"]
+    assert rule["for_each"] == "${var.node_ports}"
+    assert rule["referenced_security_group_id"] == "${aws_security_group.alb.id}"
+    assert "cidr_ipv4" not in rule
+
+
+def test_api_from_admin_cidr_and_nodes():
+    admin = ingress()["nodes_api_from_admin"]
+    assert (admin["from_port"], admin["to_port"], admin["cidr_ipv4"]) == (6443, 6443, "${var.admin_cidr}")
+    node_to_node = next(b["node_to_node"] for b in load_dir(SG)["locals"] if "node_to_node" in b)
+    assert node_to_node == {
+        "k3s-api": {"protocol": "tcp", "port": 6443},
+        "flannel": {"protocol": "udp", "port": 8472},
+        "kubelet": {"protocol": "tcp", "port": 10250},
+    }
+    assert ingress()["nodes_from_nodes"]["referenced_security_group_id"] == "${aws_security_group.nodes.id}"
+
+
+def test_rds_from_nodes_only():
+    rds_rules = {n: r for n, r in ingress().items() if r["security_group_id"] == "${aws_security_group.rds.id}"}
+    assert list(rds_rules) == ["rds_from_nodes"]
+    rule = rds_rules["rds_from_nodes"]
+    assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
+    assert rule["referenced_security_group_id"] == "${aws_security_group.nodes.id}"
+
+
+def test_no_ssh_and_no_all_protocol_rules():
+    for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for name, rule in resources(SG, kind).items():
+            assert rule["ip_protocol"] != "-1", name
+            assert rule.get("from_port") != 22 and rule.get("to_port") != 22, name
+    assert "aws_security_group_rule" not in str(load_dir(SG)["resource"])
+
+
+def test_admin_cidr_may_not_be_the_whole_internet():
+    validation = labelled(SG, "variable")["admin_cidr"]["validation"][0]
+    assert 'var.admin_cidr != "0.0.0.0/0"' in validation["condition"]
+
+
+# --- load balancer --------------------------------------------------------------------------------
+def test_internet_facing_alb_in_public_subnets():
+    alb = resources(LB, "aws_lb")["this"]
+    assert alb["internal"] is False and alb["load_balancer_type"] == "application"
+    assert alb["drop_invalid_header_fields"] is True
+    call = labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]
+    assert call["subnet_ids"] == "${module.network.public_subnet_ids}"
+    assert call["target_instance_ids"] == "${module.cluster.node_instance_ids}"  # every node
+
+
+def test_health_checks_every_30_seconds_on_each_route():
+    assert variable_default("load_balancer", "health_check_interval_seconds") == 30
+    check = resources(LB, "aws_lb_target_group")["this"]["health_check"][0]
+    assert check["path"] == "${each.value.health_check_path}"
+    assert check["interval"] == "${var.health_check_interval_seconds}"
+    assert check["matcher"] == "200"
+
+
+def test_http_always_https_with_a_certificate_and_redirect():
+    listeners = resources(LB, "aws_lb_listener")
+    assert (listeners["http"]["port"], listeners["http"]["protocol"]) == (80, "HTTP")
+    assert listeners["http"]["default_action"][0]["type"] == '${local.https ? "redirect" : "fixed-response"}'
+    https = listeners["https"]
+    assert (https["port"], https["protocol"], https["count"]) == (443, "HTTPS", "${local.https ? 1 : 0}")
+    assert variable_default("load_balancer", "ssl_policy").startswith("ELBSecurityPolicy-TLS13-1-2")
+    rule = resources(LB, "aws_lb_listener_rule")["route"]
+    assert rule["listener_arn"] == "${local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn}"
