@@ -18,8 +18,9 @@ import pika.exceptions
 from billing.topology import DEFAULT_EXCHANGE, Topology
 
 log = logging.getLogger(__name__)
-# pika logs every connect and close at INFO; our own logs say what matters.
-logging.getLogger("pika").setLevel(logging.WARNING)
+# pika logs each failed connect as several ERROR records with tracebacks; the billing code logs
+# one line per event (what failed, when it retries), so pika speaks only when it is critical.
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 # Everything pika (or the socket under it) raises when the broker is unreachable or refuses a message.
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)

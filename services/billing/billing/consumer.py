@@ -145,7 +145,7 @@ class Consumer:
         delay = backoff.next_delay()
         log.warning(
             f"{what}, reconnecting",
-            extra={"reason": f"{type(error).__name__}: {error}", "retry_in": round(delay, 2)},
+            extra={"reason": f"{type(error).__name__}: {error!r}", "retry_in": round(delay, 2)},
         )
         self._stop.wait(delay)
 

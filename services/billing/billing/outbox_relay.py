@@ -89,7 +89,8 @@ class OutboxRelay(threading.Thread):
             except (BrokerUnavailable, DatabaseUnavailable) as exc:
                 delay = backoff.next_delay()
                 log.warning(
-                    "outbox relay waiting for a dependency", extra={"reason": str(exc), "retry_in": delay}
+                    "outbox relay waiting for a dependency",
+                    extra={"reason": str(exc), "retry_in": round(delay, 2)},
                 )
                 self._stop_event.wait(delay)
             except Exception:  # noqa: BLE001 - the relay must outlive one bad batch; logged with traceback
