@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
 from conftest import STATE_BUCKET
 
@@ -118,3 +121,18 @@ def test_plan_dry_run(run, repo, standins, ssm):
         "(cd infrastructure/terraform/envs/prod && terraform plan -input=false -no-color -detailed-exitcode)",
     ]
     assert standins.calls() == []
+
+
+def test_the_installed_cli_dry_runs_up_against_this_checkout():
+    """End to end through `python -m cloudctl` (every command module loaded) and this checkout's real files."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cloudctl", "up", "--env", "dev", "--kubeconfig", "/k/dev.yaml", "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    printed = [line[2:].split("   # ")[0] for line in done.stdout.splitlines() if line.startswith("$ ")]
+    assert printed == UP_PLAN

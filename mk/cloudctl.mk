@@ -1,0 +1,11 @@
+# cloudctl bootstrap (up, down, status, plan, cost): infrastructure/cloudctl/bootstrap.
+# Its tests use stand-in terraform/kubectl binaries and botocore Stubbers: no AWS, no cluster.
+.PHONY: test-cloudctl
+test-cloudctl: $(VENV)/.synced ## bootstrap CLI tests (stand-in terraform, kubectl and AWS)
+	cd $(ROOT) && $(BIN)/pytest -q tests/infrastructure/cloudctl
+
+.PHONY: cost
+cost: $(VENV)/.synced ## monthly AWS estimate of ENV (dev or prod) from its terraform.tfvars
+	$(BIN)/cloudctl cost --env $(or $(ENV),dev)
+
+TEST_TARGETS += test-cloudctl
