@@ -124,7 +124,7 @@ def test_plan_dry_run(run, repo, standins, ssm):
 
 
 def test_the_installed_cli_dry_runs_up_against_this_checkout():
-    """End to end through `python -m cloudctl` (every command module loaded) and this checkout's real files."""
+    """End to end through `python -m cloudctl` (all command modules) and this checkout's real files."""
     done = subprocess.run(
         [sys.executable, "-m", "cloudctl", "up", "--env", "dev", "--kubeconfig", "/k/dev.yaml", "--dry-run"],
         capture_output=True,
