@@ -1,5 +1,7 @@
 # The S3 bucket holding every environment's Terraform state. Locking uses S3 native lock files
 # (use_lockfile = true in envs/<env>/backend.hcl), so no DynamoDB table is needed.
+# The resources are written out here rather than through modules/s3_bucket on purpose: cloudctl
+# imports them by these addresses when a machine lacks this root's local state (state_adopt.py).
 data "aws_caller_identity" "current" {}
 
 locals {

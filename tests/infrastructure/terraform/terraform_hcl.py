@@ -22,7 +22,7 @@ MODULE_DIRS = tuple(sorted(path for path in MODULES.iterdir() if path.is_dir()))
 
 
 # Bookkeeping keys python-hcl2 adds next to the real attributes.
-_PARSER_KEYS = {"__is_block__", "__comments__"}
+_PARSER_KEYS = {"__is_block__", "__comments__", "__inline_comments__"}
 
 
 def unquote(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from terraform_hcl import TERRAFORM, labelled, module_dir, resources, tfvars, variable_default
+from terraform_hcl import TERRAFORM, data_sources, labelled, module_dir, resources, tfvars, variable_default
 
 DATABASE = module_dir("database")
 SECRETS = module_dir("secrets")
@@ -89,54 +89,68 @@ def test_ecr_repositories_immutable_scanned_and_trimmed():
 
 
 # --- storage ------------------------------------------------------------------------------------
-def lifecycle_rule(directory, name):
-    rules = resources(directory, "aws_s3_bucket_lifecycle_configuration")[name]["rule"]
-    assert len(rules) == 1 and rules[0]["status"] == "Enabled"
-    return rules[0]
+BUCKET = module_dir("s3_bucket")
+
+
+def bucket_call(name):
+    return labelled(STORAGE, "module")[name]
 
 
 def test_logs_lifecycle_ia_30_glacier_90_expire_180():
     assert variable_default("storage", "logs_infrequent_access_after_days") == 30
     assert variable_default("storage", "logs_glacier_after_days") == 90
     assert variable_default("storage", "logs_expire_after_days") == 180
-    rule = lifecycle_rule(STORAGE, "logs")
-    assert [t["storage_class"] for t in rule["transition"]] == ["STANDARD_IA", "GLACIER"]
-    assert [t["days"] for t in rule["transition"]] == [
-        "${var.logs_infrequent_access_after_days}", "${var.logs_glacier_after_days}",
+    rule = bucket_call("logs")["lifecycle_rule"]
+    assert rule["transitions"] == [
+        {"days": "${var.logs_infrequent_access_after_days}", "storage_class": "STANDARD_IA"},
+        {"days": "${var.logs_glacier_after_days}", "storage_class": "GLACIER"},
     ]
-    assert rule["expiration"][0]["days"] == "${var.logs_expire_after_days}"
+    assert rule["expiration_days"] == "${var.logs_expire_after_days}"
 
 
-def test_backups_kept_365_days():
+def test_backups_kept_365_days_and_access_logged():
     assert variable_default("storage", "backups_expire_after_days") == 365
-    rule = lifecycle_rule(STORAGE, "backups")
-    assert rule["expiration"][0]["days"] == "${var.backups_expire_after_days}"
+    call = bucket_call("backups")
+    assert call["lifecycle_rule"]["expiration_days"] == "${var.backups_expire_after_days}"
+    assert call["lifecycle_rule"]["noncurrent_expiration_days"] == "${var.backups_expire_after_days}"
+    assert call["access_log_target"] == {"bucket": "${module.logs.id}", "prefix": "s3-access/backups/"}
+    assert call["kms_key_arn"] == "${var.kms_key_arn}"
 
 
-@pytest.mark.parametrize("directory, buckets", [(STORAGE, ("logs", "backups")), (STATE, ("state",))])
-def test_buckets_encrypted_versioned_private_tls_only(directory, buckets):
-    for bucket in buckets:
-        assert resources(directory, "aws_s3_bucket_versioning")[bucket]["versioning_configuration"][0]["status"] == (
-            "Enabled"
-        )
-        sse = resources(directory, "aws_s3_bucket_server_side_encryption_configuration")[bucket]["rule"][0]
-        assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] in ("AES256", "aws:kms")
-        block = resources(directory, "aws_s3_bucket_public_access_block")[bucket]
-        assert all(block[flag] is True for flag in (
-            "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
-    text = (directory / "main.tf").read_text()
-    assert text.count('variable = "aws:SecureTransport"') == 1  # one shared TLS-only statement
-    assert 'effect    = "Deny"' in text
+def test_only_the_logs_bucket_uses_sse_s3():
+    """ALB access logs cannot be written to SSE-KMS; every other bucket uses aws:kms."""
+    assert variable_default("s3_bucket", "sse_algorithm") == "aws:kms"
+    assert bucket_call("logs")["sse_algorithm"] == "AES256"
+    assert "sse_algorithm" not in bucket_call("backups")
+
+
+def test_bucket_lifecycle_module_applies_the_rule():
+    rule = resources(BUCKET, "aws_s3_bucket_lifecycle_configuration")["this"]["rule"][0]
+    assert rule["status"] == "Enabled"
+    assert rule["dynamic"][0]["transition"]["for_each"] == "${var.lifecycle_rule.transitions}"
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == (
+        "${var.lifecycle_rule.noncurrent_expiration_days}")
+
+
+@pytest.mark.parametrize("directory, name", [(BUCKET, "this"), (STATE, "state")])
+def test_buckets_encrypted_versioned_private_tls_only(directory, name):
+    assert resources(directory, "aws_s3_bucket_versioning")[name]["versioning_configuration"][0]["status"] == (
+        "Enabled")
+    sse = resources(directory, "aws_s3_bucket_server_side_encryption_configuration")[name]["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] in ("${var.sse_algorithm}", "aws:kms")
+    block = resources(directory, "aws_s3_bucket_public_access_block")[name]
+    assert all(block[flag] is True for flag in (
+        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert resources(directory, "aws_s3_bucket_ownership_controls")[name]["rule"][0]["object_ownership"] == (
+        "BucketOwnerEnforced")
+    statement = data_sources(directory, "aws_iam_policy_document")[name]["statement"][0]
+    assert statement["effect"] == "Deny" and statement["actions"] == ["s3:*"]
+    assert statement["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
 
 
 def test_state_bucket_keeps_old_versions_90_days_and_survives_destroy():
-    assert variable_default_state("noncurrent_version_expire_after_days") == 90
-    rule = lifecycle_rule(STATE, "state")
+    assert labelled(STATE, "variable")["noncurrent_version_expire_after_days"]["default"] == 90
+    rule = resources(STATE, "aws_s3_bucket_lifecycle_configuration")["state"]["rule"][0]
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == "${var.noncurrent_version_expire_after_days}"
     assert resources(STATE, "aws_s3_bucket")["state"]["lifecycle"][0]["prevent_destroy"] is True
     assert "state_bucket" in labelled(STATE, "output")
-
-
-def variable_default_state(name):
-    return labelled(STATE, "variable")[name]["default"]
-

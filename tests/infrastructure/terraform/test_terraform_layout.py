@@ -11,8 +11,10 @@ from terraform_hcl import ENVS, MODULE_DIRS, ROOT_DIRS, TERRAFORM, labelled, loa
 ALL_DIRS = (*ROOT_DIRS, *MODULE_DIRS)
 EXPECTED_MODULES = {
     "cluster", "database", "iam", "kms", "load_balancer", "monitoring",
-    "network", "registry", "secrets", "security_groups", "storage",
+    "network", "registry", "s3_bucket", "secrets", "security_groups", "storage",
 }
+# Building blocks called by other modules rather than by the environment root.
+SHARED_MODULES = {"s3_bucket"}
 
 
 def ids(paths):
@@ -61,9 +63,15 @@ def test_env_roots_share_one_configuration(env: str):
 
 def test_modules_are_called_by_the_env_root():
     modules = labelled(TERRAFORM / "envs" / "common", "module")
-    assert {Path(body["source"]).name for body in modules.values()} == EXPECTED_MODULES
+    assert {Path(body["source"]).name for body in modules.values()} == EXPECTED_MODULES - SHARED_MODULES
     for body in modules.values():
         assert body["source"].startswith("../../modules/")
+
+
+def test_storage_builds_its_buckets_from_the_shared_bucket_module():
+    buckets = labelled(TERRAFORM / "modules" / "storage", "module")
+    assert {name: body["source"] for name, body in buckets.items()} == {
+        "logs": "../s3_bucket", "backups": "../s3_bucket"}
 
 
 def test_cloud_init_templates_are_separate_files():

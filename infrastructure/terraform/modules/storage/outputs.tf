@@ -1,19 +1,19 @@
 output "logs_bucket_id" {
   description = "Name of the logs bucket."
-  value       = aws_s3_bucket.logs.id
+  value       = module.logs.id
 }
 
 output "logs_bucket_arn" {
   description = "ARN of the logs bucket."
-  value       = aws_s3_bucket.logs.arn
+  value       = module.logs.arn
 }
 
 output "backups_bucket_id" {
   description = "Name of the backups bucket."
-  value       = aws_s3_bucket.backups.id
+  value       = module.backups.id
 }
 
 output "backups_bucket_arn" {
   description = "ARN of the backups bucket."
-  value       = aws_s3_bucket.backups.arn
+  value       = module.backups.arn
 }
