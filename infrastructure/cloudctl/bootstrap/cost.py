@@ -13,20 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cloudctl.bootstrap.tfvars import variable_default
+from cloudctl.bootstrap.tfvars import CONTRACT_VARIABLES, variable_default
 from cloudctl.errors import CloudctlError
 
 DEFAULT_PRICE_TABLE = Path(__file__).with_name("prices-eu-west-1.json")
-TFVARS_USED = (
-    "region",
-    "master_instance_type",
-    "worker_instance_type",
-    "worker_count",
-    "db_instance_class",
-    "db_allocated_storage_gb",
-    "db_multi_az",
-    "log_retention_days",
-    "ecr_keep_images",
+# Every contract variable but those that cost nothing by themselves.
+TFVARS_USED = tuple(
+    name for name in CONTRACT_VARIABLES if name not in ("environment", "admin_cidr", "certificate_arn")
 )
 PRICE_KEYS = (
     "region",
