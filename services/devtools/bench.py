@@ -1,0 +1,343 @@
+"""`make bench`: drive the stack with wrk and write docs/benchmarks.md.
+
+Starts its own stack (databases `inventory_bench`/`billing_bench`, queue `billing_queue_bench`,
+gunicorn with production-like settings: JSON access logs, INFO level) and measures, at 32
+connections: GET /api/movies through the gateway and directly on inventory, POST /api/orders,
+and end-to-end order latency (POST until `completed`). It also measures the gunicorn worker
+class / count choices the defaults come from. A benchmark, never a test: numbers depend on
+the machine and on what else runs on it, so the report states both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+
+from devtools import local, processes, seed_movies, wrk
+
+HERE = Path(__file__).resolve().parent
+CONNECTIONS = 32
+QUEUE = "billing_queue_bench"
+DATABASES = {"inventory": "inventory_bench", "billing": "billing_bench"}
+MIGRATIONS = {"inventory": "inventory.migrate", "billing": "billing.migrate"}
+GUNICORN = {
+    "gateway": ("api-gateway", "api_gateway:create_app()"),
+    "inventory": ("inventory", "inventory:create_app()"),
+    "billing": ("billing", "billing:create_app()"),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How many gunicorn workers each service gets, and of which class."""
+
+    name: str
+    workers: dict[str, int]
+    worker_class: str = "sync"
+    threads: int = 1
+
+
+@dataclass
+class Stack:
+    layout: Layout
+    urls: dict[str, str] = field(default_factory=dict)
+    running: list[subprocess.Popen] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in reversed(self.running):
+            processes.stop(process)
+        self.running.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_databases() -> None:
+    admin = psycopg2.connect(local.PG_ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        for name in DATABASES.values():
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    base_env = {**os.environ, "PYTHONPATH": str(local.SERVICES_DIR)}
+    for service, name in DATABASES.items():
+        url = local.database_url(name)
+        env = {**base_env, "ADMIN_DATABASE_URL": local.PG_ADMIN_URL, "APP_DATABASE_URL": url}
+        subprocess.run([sys.executable, "-m", "common.provision"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", MIGRATIONS[service]],
+            env={**base_env, "DATABASE_URL": url},
+            cwd=local.SERVICES_DIR / service,
+            check=True,
+            capture_output=True,
+        )
+    seed_movies.seed(local.database_url(DATABASES["inventory"]))
+
+
+def start_stack(layout: Layout, log: Path) -> Stack:
+    stack = Stack(layout)
+    ports = {name: free_port() for name in ("gateway", "inventory", "billing", "worker")}
+    stack.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    common_env = {**os.environ, "LOG_LEVEL": "INFO", "PYTHONPATH": str(local.SERVICES_DIR)}
+    common_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    billing_env = {
+        "DATABASE_URL": local.database_url(DATABASES["billing"]),
+        "AMQP_URL": local.AMQP_URL,
+        "BILLING_QUEUE": QUEUE,
+    }
+    envs = {
+        "inventory": {"DATABASE_URL": local.database_url(DATABASES["inventory"])},
+        "billing": billing_env,
+        "worker": billing_env,
+        "gateway": {"INVENTORY_URL": stack.urls["inventory"], "BILLING_URL": stack.urls["billing"]},
+    }
+    output = log.open("ab")
+    try:
+        for name in ("inventory", "billing", "worker", "gateway"):
+            env = {**common_env, **envs[name], "PORT": str(ports[name])}
+            if name == "worker":
+                args, folder = [sys.executable, "-m", "billing.worker"], "billing"
+            else:
+                folder, app = GUNICORN[name]
+                env["WEB_CONCURRENCY"] = str(layout.workers[name])
+                args = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
+                if layout.worker_class != "sync":  # command-line flags override the config file
+                    args += ["--worker-class", layout.worker_class, "--threads", str(layout.threads)]
+                args.append(app)
+            process = processes.start(args, local.SERVICES_DIR / folder, env, output)
+            stack.running.append(process)
+            processes.wait_healthy(process, stack.urls[name] + "/health")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def order_latencies(since: datetime) -> list[float]:
+    """POST-to-completed latency (ms) of every order created since `since`, from the database."""
+    conn = psycopg2.connect(local.database_url(DATABASES["billing"]))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT extract(epoch FROM processed_at - created_at) * 1000 FROM orders "
+                "WHERE created_at >= %s AND status = 'completed'",
+                (since,),
+            )
+            return [float(row[0]) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def wait_for_drain(since: datetime, timeout: float = 300) -> None:
+    conn = psycopg2.connect(local.database_url(DATABASES["billing"]))
+    conn.autocommit = True
+    try:
+        deadline = time.monotonic() + timeout
+        with conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute(
+                    "SELECT count(*) FROM orders WHERE created_at >= %s AND status = 'pending'", (since,)
+                )
+                if cur.fetchone()[0] == 0:
+                    return
+                time.sleep(0.5)
+        raise RuntimeError("orders still pending after the POST run")
+    finally:
+        conn.close()
+
+
+def single_order_latency(gateway: str, samples: int) -> list[float]:
+    """One client: POST an order, poll it every 2 ms until completed; client-observed ms."""
+    latencies = []
+    for n in range(samples):
+        body = f'{{"user_id": {n + 1}, "movie_id": 1, "price": "1.00"}}'.encode()
+        request = urllib.request.Request(  # noqa: S310 - local http URL
+            gateway + "/api/orders", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local URL
+            location = response.headers["Location"]
+        while True:
+            with urllib.request.urlopen(gateway + location, timeout=10) as response:  # noqa: S310
+                if b'"completed"' in response.read():
+                    break
+            time.sleep(0.002)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+    )
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": f"{os.cpu_count()} x {cpu}",
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+LAYOUTS = {
+    "sync-2": Layout("sync, 2 workers each", {"gateway": 2, "inventory": 2, "billing": 2}),
+    "sync-4": Layout("sync, 4 workers each", {"gateway": 4, "inventory": 4, "billing": 4}),
+    "sync-6": Layout("sync, 6 workers each", {"gateway": 6, "inventory": 6, "billing": 6}),
+    "gthread-2x4": Layout(
+        "gthread, 2 workers x 4 threads", {"gateway": 2, "inventory": 2, "billing": 2}, "gthread", 4
+    ),
+}
+
+
+def measure(layout: Layout, seconds: int, log: Path, with_orders: bool) -> dict[str, object]:
+    stack = start_stack(layout, log)
+    try:
+        time.sleep(1)
+        results: dict[str, object] = {
+            "direct": wrk.run(stack.urls["inventory"] + "/movies", connections=CONNECTIONS, seconds=seconds),
+            "gateway": wrk.run(
+                stack.urls["gateway"] + "/api/movies", connections=CONNECTIONS, seconds=seconds
+            ),
+        }
+        if with_orders:
+            since = datetime.now(UTC)
+            results["post"] = wrk.run(
+                stack.urls["gateway"] + "/api/orders",
+                connections=CONNECTIONS,
+                seconds=seconds,
+                script=HERE / "post_order.lua",
+            )
+            wait_for_drain(since)
+            results["e2e_loaded"] = order_latencies(since)
+            results["e2e_single"] = single_order_latency(stack.urls["gateway"], 100)
+        return results
+    finally:
+        stack.stop()
+
+
+def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: int) -> str:
+    main = runs[chosen]
+    direct, gateway, post = main["direct"], main["gateway"], main["post"]
+    loaded, single = main["e2e_loaded"], main["e2e_single"]
+    ratio_get = gateway.requests_per_second / direct.requests_per_second
+    ratio_post = post.requests_per_second / gateway.requests_per_second
+    worst_p99 = max(direct.p99_ms, gateway.p99_ms, post.p99_ms)
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` (services/devtools/bench.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        "wrk, 2 threads, 32 connections, "
+        f"{seconds} s per run; every service under gunicorn with JSON access logs at INFO, PostgreSQL",
+        "and RabbitMQ on the same machine. Numbers from a busy shared machine are noisy: compare",
+        "ratios measured in one run, and re-run on a quiet machine before drawing conclusions.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {key}: {value}" for key, value in info.items()],
+        "",
+        f"## Results ({runs[chosen]['layout'].name}, the defaults)",
+        "",
+        "| what | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+        *[
+            f"| {label} | {r.requests_per_second:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} |"
+            for label, r in (
+                ("GET /movies directly on inventory", direct),
+                ("GET /api/movies through the gateway", gateway),
+                ("POST /api/orders through the gateway", post),
+            )
+        ],
+        f"| order POST → completed, under the POST load ({len(loaded)} orders) | | "
+        f"{percentile(loaded, 50):.1f} | {percentile(loaded, 99):.1f} | |",
+        f"| order POST → completed, one client polling every 2 ms ({len(single)} orders) | | "
+        f"{percentile(single, 50):.1f} | {percentile(single, 99):.1f} | |",
+        "",
+        "## Targets",
+        "",
+        f"- gateway GET ≥ 45 % of direct inventory: {ratio_get:.0%}, {verdict(ratio_get >= 0.45)}",
+        f"- POST /api/orders ≥ 50 % of gateway GET: {ratio_post:.0%}, {verdict(ratio_post >= 0.50)}",
+        f"- p99 ≤ 100 ms at 32 connections (worst of the three wrk runs): {worst_p99:.1f} ms, "
+        f"{verdict(worst_p99 <= 100)}",
+        "",
+        "## Worker class and count (GET runs; how the defaults were chosen)",
+        "",
+        "| layout | direct req/s | direct p99 ms | gateway req/s | gateway p99 ms | gateway/direct |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs.values():
+        d, g = run["direct"], run["gateway"]
+        lines.append(
+            f"| {run['layout'].name} | {d.requests_per_second:.0f} | {d.p99_ms:.1f} | "
+            f"{g.requests_per_second:.0f} | {g.p99_ms:.1f} | "
+            f"{g.requests_per_second / d.requests_per_second:.0%} |"
+        )
+    lines += [
+        "",
+        "The end-to-end latency under load is measured from the orders' own timestamps",
+        "(`processed_at - created_at`, both set by PostgreSQL); the single-client figure is what a",
+        "client sees, polling included.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument(
+        "--layouts", default=",".join(LAYOUTS), help="layouts to compare (first: with orders)"
+    )
+    parser.add_argument("--chosen", default="sync-4", help="the layout of the defaults (gets the order runs)")
+    parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
+    args = parser.parse_args()
+    if args.chosen not in args.layouts.split(","):
+        parser.error(f"--chosen {args.chosen} is not among --layouts")
+    info = machine()
+    fresh_databases()
+    log = Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
+    print(f"bench: service logs in {log}", file=sys.stderr)
+    runs = {}
+    for key in args.layouts.split(","):
+        print(f"bench: measuring {LAYOUTS[key].name}", file=sys.stderr)
+        runs[key] = {"layout": LAYOUTS[key], **measure(LAYOUTS[key], args.seconds, log, key == args.chosen)}
+    text = report(args.chosen, runs, info, args.seconds)
+    if args.output:
+        args.output.write_text(text)
+        print(f"bench: wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
