@@ -5,6 +5,7 @@ copies, the pinned kubectl); this module adds what a diff needs: a checkout of a
 choice of targets. Targets are the kustomizations under overlays/, clusters/ and apps/ (base/ is
 seen through them), plus YAML files there that no kustomization covers (clusters/<env>/root.yaml).
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,0 +1,1 @@
+"""Terraform checks: Python checks and YAML graph checks (loaded by checkov from this folder)."""
