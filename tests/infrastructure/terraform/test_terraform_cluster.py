@@ -45,6 +45,12 @@ def test_imdsv2_with_hop_limit_two_and_encrypted_gp3(role):
     assert "key_name" not in instance
 
 
+def test_new_user_data_means_new_nodes():
+    """cloud-init runs once per instance: changed user data must replace the node, not restart it."""
+    for role in ("master", "worker"):
+        assert resources(CLUSTER, "aws_instance")[role]["user_data_replace_on_change"] is True
+
+
 def test_workers_spread_over_the_subnets_and_join_the_master():
     worker = resources(CLUSTER, "aws_instance")["worker"]
     assert worker["count"] == "${var.worker_count}"

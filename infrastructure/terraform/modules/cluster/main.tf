@@ -84,6 +84,8 @@ resource "aws_instance" "master" {
   iam_instance_profile        = var.master_instance_profile
   associate_public_ip_address = true
   ebs_optimized               = true
+  # cloud-init runs once per instance, so new user data (e.g. a new k3s_version) means a new node.
+  user_data_replace_on_change = true
   user_data = templatefile("${path.module}/templates/master.sh.tftpl", {
     cluster_name         = var.cluster_name
     node_setup           = local.node_setup
@@ -127,6 +129,8 @@ resource "aws_instance" "worker" {
   iam_instance_profile        = var.worker_instance_profile
   associate_public_ip_address = true
   ebs_optimized               = true
+  # A new master (new private IP) means new workers that join it.
+  user_data_replace_on_change = true
   user_data = templatefile("${path.module}/templates/worker.sh.tftpl", {
     cluster_name      = var.cluster_name
     node_setup        = local.node_setup
