@@ -12,14 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-import requests
+from devtools import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
@@ -161,18 +160,11 @@ class ServiceProcess:
 
 
 def wait_healthy(service: ServiceProcess, timeout: float = 30, path: str = "/health") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise RuntimeError(
-                f"{service.name} exited with {service.process.returncode}:\n{service.logs()[-3000:]}"
-            )
-        with contextlib.suppress(requests.ConnectionError, requests.Timeout):
-            if requests.get(service.url + path, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    service.stop()
-    raise RuntimeError(f"{service.name} not healthy after {timeout}s:\n{service.logs()[-3000:]}")
+    try:
+        processes.wait_healthy(service.process, service.url + path, timeout)
+    except RuntimeError as exc:
+        service.stop()
+        raise RuntimeError(f"{service.name}: {exc}:\n{service.logs()[-3000:]}") from None
 
 
 def start_process(
@@ -194,15 +186,9 @@ def start_process(
         full_env["PYTHONPATH"] = pythonpath
     args = list(command or spec.command)
     log_path = log_dir / f"{workload}-{port}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # the log file stays open in the child
-            [str(bin_dir / args[0]), *args[1:]] if (bin_dir / args[0]).exists() else args,
-            cwd=cwd or SERVICES / spec.folder,
-            env=full_env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    executable = [str(bin_dir / args[0]), *args[1:]] if (bin_dir / args[0]).exists() else args
+    with log_path.open("wb") as log_file:  # the child keeps its own copy of the descriptor
+        process = processes.start(executable, cwd or SERVICES / spec.folder, full_env, log_file)
     service = ServiceProcess(workload, port, process, log_path, full_env)
     if wait:
         wait_healthy(service)
