@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudctl.errors import CloudctlError
-from cloudctl.manifests.policy import containers, pod_spec
+from cloudctl.manifests.policy import pod_spec
 from cloudctl.manifests.render import Obj
 
 HEADROOM = 0.15
@@ -30,11 +30,23 @@ INSTANCE_TYPES = {"t3.small": (2, 2), "t3.medium": (2, 4), "t3.large": (2, 8), "
 OUTSIDE_PODS = {"master": (250, 700), "worker": (100, 300)}
 # K3s's packaged kube-system pods: (name, pods, cpu m, memory Mi, memory limit Mi) from K3s's
 # manifests (metrics-server sets no limit: its request is shown; local-path sets none: assumed).
-KUBE_SYSTEM = [("coredns", 1, 100, 70, 170), ("metrics-server", 1, 100, 70, 70), ("local-path-provisioner", 1, 10, 32, 64)]
+KUBE_SYSTEM = [
+    ("coredns", 1, 100, 70, 170),
+    ("metrics-server", 1, 100, 70, 70),
+    ("local-path-provisioner", 1, 10, 32, 64),
+]
 # Helm-installed add-ons: where each pod's resources sit in the Application's values.
 CHART_PODS = {
-    "external-secrets": [("controller", "resources"), ("webhook", "webhook.resources"), ("cert-controller", "certController.resources")],
-    "keda": [("operator", "resources.operator"), ("metrics-apiserver", "resources.metricServer"), ("admission-webhooks", "resources.webhooks")],
+    "external-secrets": [
+        ("controller", "resources"),
+        ("webhook", "webhook.resources"),
+        ("cert-controller", "certController.resources"),
+    ],
+    "keda": [
+        ("operator", "resources.operator"),
+        ("metrics-apiserver", "resources.metricServer"),
+        ("admission-webhooks", "resources.webhooks"),
+    ],
 }
 
 
@@ -63,7 +75,14 @@ def cpu_m(value: str | int | float) -> int:
 
 def mem_mi(value: str | int) -> int:
     text = str(value)
-    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "K": 1000 / 1024**2, "M": 1000**2 / 1024**2, "G": 1000**3 / 1024**2}
+    units = {
+        "Ki": 1 / 1024,
+        "Mi": 1,
+        "Gi": 1024,
+        "K": 1000 / 1024**2,
+        "M": 1000**2 / 1024**2,
+        "G": 1000**3 / 1024**2,
+    }
     for suffix in ("Ki", "Mi", "Gi", "K", "M", "G"):
         if text.endswith(suffix):
             return round(float(text[: -len(suffix)]) * units[suffix])
@@ -77,12 +96,17 @@ def pod_resources(obj: Obj, what: str) -> tuple[int, int]:
     def one(container: dict) -> tuple[int, int]:
         res = (container.get("resources") or {}).get(what) or {}
         if "cpu" not in res or "memory" not in res:
-            raise CloudctlError(f"{obj.where()}: container {container.get('name')} has no {what}: cannot size it")
+            raise CloudctlError(
+                f"{obj.where()}: container {container.get('name')} has no {what}: cannot size it"
+            )
         return cpu_m(res["cpu"]), mem_mi(res["memory"])
 
     main = [one(c) for c in spec.get("containers") or []]
     init = [one(c) for c in spec.get("initContainers") or []]
-    return (max([sum(c for c, _ in main)] + [c for c, _ in init]), max([sum(m for _, m in main)] + [m for _, m in init]))
+    return (
+        max([sum(c for c, _ in main)] + [c for c, _ in init]),
+        max([sum(m for _, m in main)] + [m for _, m in init]),
+    )
 
 
 def max_replicas(obj: Obj, objects: list[Obj]) -> int:
@@ -114,13 +138,26 @@ def _dig(values: dict, dotted: str) -> dict:
 def chart_rows(app: Obj) -> list[Row]:
     values = (app.doc["spec"]["source"].get("helm") or {}).get("valuesObject") or {}
     if app.name not in CHART_PODS:
-        raise CloudctlError(f"{app.where()}: Helm chart with no sizing entry in cloudctl/manifests/capacity.py")
+        raise CloudctlError(
+            f"{app.where()}: Helm chart with no sizing entry in cloudctl/manifests/capacity.py"
+        )
     rows = []
     for pod, path in CHART_PODS[app.name]:
         res = _dig(values, path)
         if not (res.get("requests") or {}).get("cpu") or not (res.get("limits") or {}).get("memory"):
-            raise CloudctlError(f"{app.where()}: values {path} must set requests and limits (the chart's pods are sized here)")
-        rows.append(Row(app.name, pod, 1, cpu_m(res["requests"]["cpu"]), mem_mi(res["requests"]["memory"]), mem_mi(res["limits"]["memory"])))
+            raise CloudctlError(
+                f"{app.where()}: values {path} must set requests and limits (the chart's pods are sized here)"
+            )
+        rows.append(
+            Row(
+                app.name,
+                pod,
+                1,
+                cpu_m(res["requests"]["cpu"]),
+                mem_mi(res["requests"]["memory"]),
+                mem_mi(res["limits"]["memory"]),
+            )
+        )
     return rows
 
 
@@ -172,11 +209,16 @@ class Report:
         out = []
         for label, value in zip(("CPU", "memory"), self.headroom(), strict=True):
             if value < HEADROOM:
-                out.append(f"capacity {self.env}: {label} headroom {value:.0%} at autoscaling maximum is below {HEADROOM:.0%}")
+                out.append(
+                    f"capacity {self.env}: {label} headroom {value:.0%} at autoscaling maximum is below "
+                    f"{HEADROOM:.0%}"
+                )
         biggest = max(allocatable(role, kind) for role, kind in self.node_list)
         for row in self.rows:
             if row.cpu_m > biggest[0] or row.mem_mi > biggest[1]:
-                out.append(f"capacity {self.env}: a {row.name} pod ({row.cpu_m}m, {row.mem_mi}Mi) fits no node")
+                out.append(
+                    f"capacity {self.env}: a {row.name} pod ({row.cpu_m}m, {row.mem_mi}Mi) fits no node"
+                )
         return out
 
     def table(self) -> str:
@@ -187,17 +229,24 @@ class Report:
         lines = [
             f"capacity {self.env}: nodes {' + '.join(f'{n}x {k}' for k, n in kinds.items())}; "
             f"allocatable after K3s, OS and eviction reserve: {cap_cpu}m CPU, {cap_mem}Mi memory",
-            f"  {'group':<18} {'workload':<34} {'pods':>4} {'cpu/pod':>8} {'mem/pod':>8} {'cpu':>7} {'memory':>8} {'mem limit':>9}",
+            f"  {'group':<18} {'workload':<34} {'pods':>4} {'cpu/pod':>8} {'mem/pod':>8} "
+            f"{'cpu':>7} {'memory':>8} {'mem limit':>9}",
         ]
         for r in self.rows:
-            lines.append(f"  {r.group:<18} {r.name:<34} {r.pods:>4} {r.cpu_m:>7}m {r.mem_mi:>6}Mi "
-                         f"{r.total_cpu:>6}m {r.total_mem:>6}Mi {r.pods * r.mem_limit_mi:>7}Mi")
+            lines.append(
+                f"  {r.group:<18} {r.name:<34} {r.pods:>4} {r.cpu_m:>7}m {r.mem_mi:>6}Mi "
+                f"{r.total_cpu:>6}m {r.total_mem:>6}Mi {r.pods * r.mem_limit_mi:>7}Mi"
+            )
         cpu, mem = self.used
         limits = sum(r.pods * r.mem_limit_mi for r in self.rows)
         head_cpu, head_mem = self.headroom()
-        lines.append(f"  {'total requests at maximum':<53} {'':>8} {'':>8} {cpu:>6}m {mem:>6}Mi {limits:>7}Mi")
-        lines.append(f"  headroom: CPU {head_cpu:.0%}, memory {head_mem:.0%} (required: {HEADROOM:.0%} each); "
-                     f"memory limits overcommit {limits / cap_mem:.2f}x")
+        lines.append(
+            f"  {'total requests at maximum':<53} {'':>8} {'':>8} {cpu:>6}m {mem:>6}Mi {limits:>7}Mi"
+        )
+        lines.append(
+            f"  headroom: CPU {head_cpu:.0%}, memory {head_mem:.0%} (required: {HEADROOM:.0%} each); "
+            f"memory limits overcommit {limits / cap_mem:.2f}x"
+        )
         return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudctl.errors import CloudctlError
+from cloudctl.manifests import tree
 
 
 @dataclass
@@ -23,8 +24,8 @@ class Result:
     skipped: list[str]
 
 
-def checkov_bin(root: Path) -> Path:
-    path = root / ".venv-checkov/bin/checkov"
+def checkov_bin() -> Path:
+    path = tree.ROOT / ".venv-checkov/bin/checkov"  # the tool's own pinned checkov
     if not path.is_file():
         raise CloudctlError(f"{path} is missing: run `make venv`")
     return path
@@ -34,13 +35,25 @@ def run(root: Path, files: dict[str, Path]) -> Result:
     """files: label (the kustomization) → rendered YAML file."""
     if not files:
         raise CloudctlError("checkov: no rendered files to scan")
-    command = [str(checkov_bin(root)), "--framework", "kubernetes", "--output", "json", "--compact",
-               "--external-checks-dir", str(root / "policies/checkov"), "-f", *map(str, files.values())]
+    command = [
+        str(checkov_bin()),
+        "--framework",
+        "kubernetes",
+        "--output",
+        "json",
+        "--compact",
+        "--external-checks-dir",
+        str(root / "policies/checkov"),
+        "-f",
+        *map(str, files.values()),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=root)
     try:
         reports = json.loads(done.stdout)
     except ValueError:
-        raise CloudctlError(f"checkov produced no JSON report (exit {done.returncode}): {done.stderr.strip()[-500:]}") from None
+        raise CloudctlError(
+            f"checkov produced no JSON report (exit {done.returncode}): {done.stderr.strip()[-500:]}"
+        ) from None
     reports = reports if isinstance(reports, list) else [reports]
     by_file = {str(path): label for label, path in files.items()}
     failed, skipped, passed, resources = [], [], 0, 0
@@ -55,7 +68,8 @@ def run(root: Path, files: dict[str, Path]) -> Result:
             label = by_file.get(check.get("file_abs_path"), check.get("file_path"))
             failed.append(f"{label}: {check.get('resource')}: {check['check_id']} {check.get('check_name')}")
         for check in results.get("skipped_checks") or []:
-            skipped.append(f"{check.get('resource')}: {check['check_id']} ({(check.get('check_result') or {}).get('suppress_comment', '')})")
+            reason = (check.get("check_result") or {}).get("suppress_comment", "")
+            skipped.append(f"{check.get('resource')}: {check['check_id']} ({reason})")
     if resources == 0:
         raise CloudctlError(f"checkov scanned zero resources in {len(files)} file(s): the scan did nothing")
     return Result(resources, passed, failed, skipped)

@@ -29,7 +29,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     stages = tuple(args.only.split(",")) if args.only else validate.STAGES
     unknown = set(stages) - set(validate.STAGES)
     if unknown:
-        raise CloudctlError(f"--only: unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(validate.STAGES)}")
+        raise CloudctlError(
+            f"--only: unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(validate.STAGES)}"
+        )
     validate.run_or_raise(_root(args), stages)
     print("validate: OK")
     return 0
@@ -48,9 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render_parser.add_argument("target", help="kustomization folder, e.g. overlays/dev/workloads")
     render_parser.set_defaults(func=cmd_render)
 
-    validate_parser = subparsers.add_parser("validate", parents=[common], help="render and prove the whole GitOps tree")
+    validate_parser = subparsers.add_parser(
+        "validate", parents=[common], help="render and prove the whole GitOps tree"
+    )
     validate_parser.add_argument("--only", help=f"comma-separated stages ({','.join(validate.STAGES)})")
     validate_parser.set_defaults(func=cmd_validate)
 
-    capacity_parser = subparsers.add_parser("capacity", parents=[common], help="print the per-environment capacity table")
+    capacity_parser = subparsers.add_parser(
+        "capacity", parents=[common], help="print the per-environment capacity table"
+    )
     capacity_parser.set_defaults(func=cmd_capacity)

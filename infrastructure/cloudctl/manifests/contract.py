@@ -39,15 +39,23 @@ class Workload:
 
 
 WORKLOADS = {
-    "api-gateway": Workload("api-gateway", "api_gateway.config:SETTINGS", "api-gateway", "api_gateway:create_app", 30000),
-    "inventory": Workload("inventory", "inventory.config:SETTINGS", "inventory-app", "inventory:create_app", 30001),
+    "api-gateway": Workload(
+        "api-gateway", "api_gateway.config:SETTINGS", "api-gateway", "api_gateway:create_app", 30000
+    ),
+    "inventory": Workload(
+        "inventory", "inventory.config:SETTINGS", "inventory-app", "inventory:create_app", 30001
+    ),
     "billing": Workload("billing", "billing.config:API_SETTINGS", "billing-app", "billing:create_app", 30002),
     "billing-worker": Workload("billing", "billing.config:WORKER_SETTINGS", "billing-app"),
 }
 # One-shot commands (the migrations Job): python -m <module> → its settings and image.
 COMMANDS = {
     "common.provision": ("common.provision:SETTINGS", "common.config:PGPASSWORD"),
-    "inventory.migrate": ("common.config:DATABASE_URL", "common.config:LOG_LEVEL", "common.config:PGPASSWORD"),
+    "inventory.migrate": (
+        "common.config:DATABASE_URL",
+        "common.config:LOG_LEVEL",
+        "common.config:PGPASSWORD",
+    ),
     "billing.migrate": ("common.config:DATABASE_URL", "common.config:LOG_LEVEL", "common.config:PGPASSWORD"),
 }
 COMMAND_IMAGES = {"inventory.migrate": "inventory-app", "billing.migrate": "billing-app"}
@@ -101,7 +109,11 @@ class Env:
         env, problems = {}, []
         for source in container.get("envFrom") or []:
             ref = source.get("configMapRef") or source.get("secretRef")
-            table = self.config_maps.get(ref["name"]).doc.get("data", {}) if "configMapRef" in source and ref["name"] in self.config_maps else self.secrets.get(ref["name"])
+            table = (
+                self.config_maps.get(ref["name"]).doc.get("data", {})
+                if "configMapRef" in source and ref["name"] in self.config_maps
+                else self.secrets.get(ref["name"])
+            )
             if table is None:
                 problems.append(f"envFrom {ref['name']}: no such ConfigMap or ExternalSecret-made Secret")
                 continue
@@ -110,7 +122,7 @@ class Env:
             if "value" in item:
                 env[item["name"]] = item["value"]
                 continue
-            ref = (item.get("valueFrom") or {})
+            ref = item.get("valueFrom") or {}
             if "secretKeyRef" in ref:
                 name, key = ref["secretKeyRef"]["name"], ref["secretKeyRef"]["key"]
                 table = self.secrets.get(name)
@@ -120,7 +132,10 @@ class Env:
             else:
                 continue
             if table is None or key not in table:
-                problems.append(f"env {item['name']}: {name}/{key} is not produced by any ConfigMap or ExternalSecret here")
+                problems.append(
+                    f"env {item['name']}: {name}/{key} is not produced by any ConfigMap or "
+                    "ExternalSecret here"
+                )
             else:
                 env[item["name"]] = table[key]
         return env, [f"{obj.where()}: container {container.get('name')}: {p}" for p in problems]
@@ -143,16 +158,29 @@ def _check_env(obj: Obj, container: dict, env: dict, settings: dict) -> list[str
 
 
 def _probe_paths(container: dict) -> list[str]:
-    return [p["httpGet"]["path"] for key in ("startupProbe", "readinessProbe", "livenessProbe")
-            if (p := container.get(key)) and "httpGet" in p]
+    return [
+        p["httpGet"]["path"]
+        for key in ("startupProbe", "readinessProbe", "livenessProbe")
+        if (p := container.get(key)) and "httpGet" in p
+    ]
 
 
 def _run_probe(root: Path, workload: Workload, env: dict, paths: list[str]) -> dict:
     request = {"kind": "gunicorn" if workload.app else "worker", "app": workload.app, "paths": paths}
-    clean_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(services_path(root)), **env}
+    clean_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(services_path(root)),
+        **env,
+    }
     result = subprocess.run(
-        [sys.executable, str(PROBE_SCRIPT)], input=json.dumps(request), capture_output=True, text=True,
-        cwd=root / "services" / workload.folder, env=clean_env, timeout=120, check=False,
+        [sys.executable, str(PROBE_SCRIPT)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=root / "services" / workload.folder,
+        env=clean_env,
+        timeout=120,
+        check=False,
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
@@ -163,8 +191,12 @@ def _run_probe(root: Path, workload: Workload, env: dict, paths: list[str]) -> d
 def check_workloads(root: Path, env: Env) -> list[str]:
     """Env vars, ports vs gunicorn binds, probes vs routes, images."""
     problems = []
-    image_re = {name: re.compile(rf"^{ACCOUNT}\.dkr\.ecr\.{REGION}\.amazonaws\.com/cloud-design/{env.name}/{name}:[\w.-]+$")
-                for name in ("api-gateway", "inventory-app", "billing-app")}
+    image_re = {
+        name: re.compile(
+            rf"^{ACCOUNT}\.dkr\.ecr\.{REGION}\.amazonaws\.com/cloud-design/{env.name}/{name}:[\w.-]+$"
+        )
+        for name in ("api-gateway", "inventory-app", "billing-app")
+    }
     for obj in env.workloads:
         for container in containers(obj):
             image = container.get("image", "")
@@ -174,14 +206,21 @@ def check_workloads(root: Path, env: Env) -> list[str]:
             module = command[2] if command[:2] == ["python", "-m"] and len(command) > 2 else None
             workload = WORKLOADS.get(container["name"]) if module in (None, "billing.worker") else None
             if workload is None and module not in COMMANDS:
-                problems.append(f"{obj.where()}: container {container['name']}: not a workload of docs/contract.md")
+                problems.append(
+                    f"{obj.where()}: container {container['name']}: not a workload of docs/contract.md"
+                )
                 continue
             expected_image = workload.image if workload else COMMAND_IMAGES.get(module)
             if expected_image and not image_re[expected_image].match(image):
-                problems.append(f"{obj.where()}: container {container['name']}: image {image!r} is not "
-                                f"<account>.dkr.ecr.{REGION}.amazonaws.com/cloud-design/{env.name}/{expected_image}:<tag>")
+                problems.append(
+                    f"{obj.where()}: container {container['name']}: image {image!r} is not "
+                    f"<account>.dkr.ecr.{REGION}.amazonaws.com/cloud-design/{env.name}/{expected_image}:<tag>"
+                )
             elif not expected_image and not any(r.match(image) for r in image_re.values()):
-                problems.append(f"{obj.where()}: container {container['name']}: image {image!r} is not one of the ECR repositories")
+                problems.append(
+                    f"{obj.where()}: container {container['name']}: image {image!r} is not one of the "
+                    "ECR repositories"
+                )
             container_env, env_problems = env.container_env(obj, container)
             problems += env_problems
             settings = load_settings(root, workload.settings if workload else COMMANDS[module])
@@ -216,7 +255,12 @@ def _pods(env: Env) -> list[tuple[Obj, netpol.Endpoint]]:
     pods = []
     for obj in env.workloads:
         template = obj.doc["spec"]["template"]
-        ports = {p["name"]: p["containerPort"] for c in containers(obj) for p in c.get("ports") or [] if "name" in p}
+        ports = {
+            p["name"]: p["containerPort"]
+            for c in containers(obj)
+            for p in c.get("ports") or []
+            if "name" in p
+        }
         pods.append((obj, netpol.Endpoint(env.namespace, template["metadata"].get("labels") or {}, ports)))
     return pods
 
@@ -229,7 +273,9 @@ def check_wiring(env: Env) -> list[str]:
         spec = svc.doc["spec"]
         if spec.get("type") == "ExternalName":
             continue
-        chosen = [(o, e) for o, e in pods if netpol.selects({"matchLabels": spec.get("selector") or {}}, e.labels)]
+        chosen = [
+            (o, e) for o, e in pods if netpol.selects({"matchLabels": spec.get("selector") or {}}, e.labels)
+        ]
         if not spec.get("selector") or not chosen:
             problems.append(f"{svc.where()}: selector {spec.get('selector')} matches no pod template")
             continue
@@ -237,10 +283,16 @@ def check_wiring(env: Env) -> list[str]:
             target = port.get("targetPort", port["port"])
             for obj, endpoint in chosen:
                 numbers = set(endpoint.ports.values())
-                if (isinstance(target, str) and target not in endpoint.ports) or (isinstance(target, int) and target not in numbers):
+                if (isinstance(target, str) and target not in endpoint.ports) or (
+                    isinstance(target, int) and target not in numbers
+                ):
                     problems.append(f"{svc.where()}: targetPort {target!r} is not a port of {obj.label()}")
-        if svc.name in NODE_PORTS and [p.get("nodePort") for p in spec.get("ports", [])] != [NODE_PORTS[svc.name]]:
-            problems.append(f"{svc.where()}: nodePort must be {NODE_PORTS[svc.name]} (the load balancer's target)")
+        if svc.name in NODE_PORTS and [p.get("nodePort") for p in spec.get("ports", [])] != [
+            NODE_PORTS[svc.name]
+        ]:
+            problems.append(
+                f"{svc.where()}: nodePort must be {NODE_PORTS[svc.name]} (the load balancer's target)"
+            )
     for pdb in env.of_kind("PodDisruptionBudget"):
         if not any(netpol.selects(pdb.doc["spec"].get("selector"), e.labels) for _, e in pods):
             problems.append(f"{pdb.where()}: selector matches no pod template")
@@ -248,7 +300,9 @@ def check_wiring(env: Env) -> list[str]:
     for hpa in env.of_kind("HorizontalPodAutoscaler") + env.of_kind("ScaledObject"):
         ref = hpa.doc["spec"]["scaleTargetRef"]
         if (ref.get("kind", "Deployment"), ref["name"]) not in names:
-            problems.append(f"{hpa.where()}: scales {ref.get('kind', 'Deployment')}/{ref['name']}, which does not exist")
+            problems.append(
+                f"{hpa.where()}: scales {ref.get('kind', 'Deployment')}/{ref['name']}, which does not exist"
+            )
     for so in env.of_kind("ScaledObject"):
         for trigger in so.doc["spec"].get("triggers") or []:
             auth = (trigger.get("authenticationRef") or {}).get("name")
@@ -262,7 +316,9 @@ def check_wiring(env: Env) -> list[str]:
     for ta in env.of_kind("TriggerAuthentication"):
         for ref in ta.doc["spec"].get("secretTargetRef") or []:
             if ref["key"] not in env.secrets.get(ref["name"], {}):
-                problems.append(f"{ta.where()}: {ref['name']}/{ref['key']} is not produced by any ExternalSecret")
+                problems.append(
+                    f"{ta.where()}: {ref['name']}/{ref['key']} is not produced by any ExternalSecret"
+                )
     for obj in env.objects:
         if obj.namespace and obj.namespace != env.namespace:
             problems.append(f"{obj.where()}: namespace {obj.namespace}, expected {env.namespace}")
@@ -280,11 +336,20 @@ def check_rabbitmq(root: Path, env: Env) -> list[str]:
         return [f"{es.where()}: definitions.json does not render to JSON: {exc}"]
     load_settings(root, "billing.config:API_SETTINGS")
     topology = importlib.import_module("billing.topology")
-    queue = (env.config_maps.get("billing").doc.get("data") or {}).get("BILLING_QUEUE", "billing_queue") if "billing" in env.config_maps else "billing_queue"
+    queue = (
+        (env.config_maps.get("billing").doc.get("data") or {}).get("BILLING_QUEUE", "billing_queue")
+        if "billing" in env.config_maps
+        else "billing_queue"
+    )
     amqp = env.secrets.get("billing-amqp", {}).get("AMQP_URL", "")
     vhost = urlsplit(amqp).path.lstrip("/")
-    want = {(name, json.dumps(args, sort_keys=True)) for name, args in topology.Topology(queue).declarations()}
-    have = {(q["name"], json.dumps(q.get("arguments") or {}, sort_keys=True)) for q in definitions.get("queues", [])}
+    want = {
+        (name, json.dumps(args, sort_keys=True)) for name, args in topology.Topology(queue).declarations()
+    }
+    have = {
+        (q["name"], json.dumps(q.get("arguments") or {}, sort_keys=True))
+        for q in definitions.get("queues", [])
+    }
     problems = []
     if want != have:
         problems.append(f"{es.where()}: queues {sorted(have)} differ from billing.topology's {sorted(want)}")
@@ -295,7 +360,9 @@ def check_rabbitmq(root: Path, env: Env) -> list[str]:
     return problems
 
 
-def _calls(env: Env, pods: list[tuple[Obj, netpol.Endpoint]]) -> list[tuple[str, netpol.Endpoint, netpol.Endpoint, int, str]]:
+def _calls(
+    env: Env, pods: list[tuple[Obj, netpol.Endpoint]]
+) -> list[tuple[str, netpol.Endpoint, netpol.Endpoint, int, str]]:
     """(description, source, destination, port, protocol) for every connection the code makes."""
     services = {s.name: s for s in env.of_kind("Service")}
     external = netpol.Endpoint(None)
@@ -309,36 +376,77 @@ def _calls(env: Env, pods: list[tuple[Obj, netpol.Endpoint]]) -> list[tuple[str,
         for item in svc.doc["spec"].get("ports") or []:
             if item["port"] == port:
                 for _, endpoint in pods:
-                    if netpol.selects({"matchLabels": svc.doc["spec"].get("selector") or {}}, endpoint.labels):
+                    if netpol.selects(
+                        {"matchLabels": svc.doc["spec"].get("selector") or {}}, endpoint.labels
+                    ):
                         target = item.get("targetPort", port)
-                        out.append((endpoint, endpoint.ports.get(target, target) if isinstance(target, str) else target))
+                        out.append(
+                            (
+                                endpoint,
+                                endpoint.ports.get(target, target) if isinstance(target, str) else target,
+                            )
+                        )
         return out
 
     for obj, endpoint in pods:
         calls.append((f"{obj.label()} → DNS", endpoint, DNS, 53, "UDP"))
         for container in containers(obj):
             container_env, _ = env.container_env(obj, container)
-            for var in ("INVENTORY_URL", "BILLING_URL", "DATABASE_URL", "ADMIN_DATABASE_URL", "APP_DATABASE_URL", "AMQP_URL"):
+            for var in (
+                "INVENTORY_URL",
+                "BILLING_URL",
+                "DATABASE_URL",
+                "ADMIN_DATABASE_URL",
+                "APP_DATABASE_URL",
+                "AMQP_URL",
+            ):
                 if var not in container_env:
                     continue
                 url = urlsplit(container_env[var])
-                default = {"http": 80, "https": 443, "postgresql": 5432, "postgres": 5432, "amqp": 5672, "amqps": 5671}
+                default = {
+                    "http": 80,
+                    "https": 443,
+                    "postgresql": 5432,
+                    "postgres": 5432,
+                    "amqp": 5672,
+                    "amqps": 5671,
+                }
                 port = url.port or default.get(url.scheme, 0)
                 targets = resolve(url.hostname or "", port)
                 if not targets:
-                    calls.append((f"{obj.label()} → {url.hostname}:{port} ({var}): no such Service port", endpoint, external, -1, "TCP"))
+                    calls.append(
+                        (
+                            f"{obj.label()} → {url.hostname}:{port} ({var}): no such Service port",
+                            endpoint,
+                            external,
+                            -1,
+                            "TCP",
+                        )
+                    )
                 for dst, dst_port in targets:
-                    calls.append((f"{obj.label()} → {url.hostname}:{port} ({var})", endpoint, dst, dst_port, "TCP"))
+                    calls.append(
+                        (f"{obj.label()} → {url.hostname}:{port} ({var})", endpoint, dst, dst_port, "TCP")
+                    )
     for svc in env.of_kind("Service"):
         if svc.doc["spec"].get("type") == "NodePort":
             for item in svc.doc["spec"]["ports"]:
                 for dst, dst_port in resolve(svc.name, item["port"]):
-                    calls.append((f"load balancer → NodePort {item.get('nodePort')} ({svc.name})", external, dst, dst_port, "TCP"))
+                    calls.append(
+                        (
+                            f"load balancer → NodePort {item.get('nodePort')} ({svc.name})",
+                            external,
+                            dst,
+                            dst_port,
+                            "TCP",
+                        )
+                    )
     for so in env.of_kind("ScaledObject"):
         for trigger in so.doc["spec"].get("triggers") or []:
             if trigger["type"] == "rabbitmq":
                 for dst, dst_port in resolve("rabbitmq", 5672):
-                    calls.append((f"KEDA operator → rabbitmq:5672 ({so.label()})", KEDA_OPERATOR, dst, dst_port, "TCP"))
+                    calls.append(
+                        (f"KEDA operator → rabbitmq:5672 ({so.label()})", KEDA_OPERATOR, dst, dst_port, "TCP")
+                    )
     return calls
 
 
@@ -352,7 +460,9 @@ def check_network(env: Env) -> list[str]:
             continue
         ok, side = netpol.allowed(env.policies, src, dst, port, protocol)
         if not ok:
-            problems.append(f"{env.namespace}: NetworkPolicy refuses {description} on port {port}/{protocol} ({side})")
+            problems.append(
+                f"{env.namespace}: NetworkPolicy refuses {description} on port {port}/{protocol} ({side})"
+            )
     return problems
 
 

@@ -23,12 +23,17 @@ def targets(renderings: dict[str, Rendering]) -> dict[str, list[str]]:
                 continue  # a pinned Helm chart: not rendered offline (see apps/README.md)
             path = source.get("path")
             if path not in renderings:
-                raise CloudctlError(f"{app.where()}: source.path {path!r} is not a kustomization in this repository")
+                raise CloudctlError(
+                    f"{app.where()}: source.path {path!r} is not a kustomization in this repository"
+                )
             folders.append(path)
         out[env] = list(dict.fromkeys(folders))
     return out
 
 
 def helm_charts(renderings: dict[str, Rendering], env: str) -> list:
-    return [o for o in renderings[f"clusters/{env}"].objects
-            if o.kind == "Application" and "chart" in (o.doc["spec"].get("source") or {})]
+    return [
+        o
+        for o in renderings[f"clusters/{env}"].objects
+        if o.kind == "Application" and "chart" in (o.doc["spec"].get("source") or {})
+    ]

@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 from cloudctl.errors import CloudctlError
 from cloudctl.manifests.render import Obj
 
-STAND_IN = "stand-in:p@ss/w\"rd"  # noqa: S105 - not a credential: exercises escaping
+STAND_IN = 'stand-in:p@ss/w"rd'  # noqa: S105 - not a credential: exercises escaping
 PLACEHOLDER = re.compile(r"{{\s*\.(\w+)\s*(?:\|\s*(\w+)\s*)?}}")
 FILTERS = {None: str, "urlquery": quote_plus, "toJson": json.dumps}
 

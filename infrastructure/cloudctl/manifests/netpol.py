@@ -78,7 +78,9 @@ def _port_matches(rule_ports: list | None, port: int, protocol: str, target: End
     return False
 
 
-def allowed(policies: list[dict], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP") -> tuple[bool, str]:
+def allowed(
+    policies: list[dict], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP"
+) -> tuple[bool, str]:
     """(allowed?, which side refused). Only policies of the endpoints' own namespaces apply."""
     for side, direction, own, other, key in (
         ("egress", "Egress", src, dst, "to"),
@@ -87,7 +89,8 @@ def allowed(policies: list[dict], src: Endpoint, dst: Endpoint, port: int, proto
         if own.namespace is None:
             continue
         applying = [
-            p for p in policies
+            p
+            for p in policies
             if p["metadata"].get("namespace") == own.namespace
             and direction in p["spec"].get("policyTypes", ["Ingress"])
             and selects(p["spec"].get("podSelector", {}), own.labels)
@@ -95,7 +98,10 @@ def allowed(policies: list[dict], src: Endpoint, dst: Endpoint, port: int, proto
         if not applying:
             continue
         ok = any(
-            (not rule.get(key) or any(_peer_matches(peer, policy["metadata"]["namespace"], other) for peer in rule[key]))
+            (
+                not rule.get(key)
+                or any(_peer_matches(peer, policy["metadata"]["namespace"], other) for peer in rule[key])
+            )
             and _port_matches(rule.get("ports"), port, protocol, dst)
             for policy in applying
             for rule in policy["spec"].get(direction.lower()) or []

@@ -89,7 +89,9 @@ def _prepare_copy(root: Path, work: Path, cache: Path) -> dict[str, str]:
         for entry in doc.get("resources") or []:
             if isinstance(entry, str) and "://" in entry:
                 if entry not in upstream.PINNED:
-                    raise CloudctlError(f"{relative}: remote resource {entry} is not pinned in cloudctl/manifests/upstream.py")
+                    raise CloudctlError(
+                        f"{relative}: remote resource {entry} is not pinned in cloudctl/manifests/upstream.py"
+                    )
                 local_name = UPSTREAM_PREFIX + Path(upstream.PINNED[entry]).name
                 shutil.copyfile(upstream.fetch(entry, cache), path.parent / local_name)
                 local_to_url[(path.parent / local_name).relative_to(work).as_posix()] = entry
@@ -115,14 +117,22 @@ def _harness(work: Path, component: str) -> str:
     folder.mkdir(parents=True)
     relative = os.path.relpath(work / component, folder)
     (folder / tree.KUSTOMIZATION).write_text(
-        yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                        "components": [relative], "buildMetadata": ["originAnnotations"]})
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "components": [relative],
+                "buildMetadata": ["originAnnotations"],
+            }
+        )
     )
     return folder.relative_to(work).as_posix()
 
 
 def _build(kubectl: Path, work: Path, folder: str, target: str, local_to_url: dict[str, str]) -> Rendering:
-    result = subprocess.run([str(kubectl), "kustomize", str(work / folder)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(kubectl), "kustomize", str(work / folder)], capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         message = result.stderr.strip().replace(str(work) + "/", "")
         raise CloudctlError(f"{target}: kubectl kustomize failed: {message}")
@@ -134,7 +144,11 @@ def _build(kubectl: Path, work: Path, folder: str, target: str, local_to_url: di
         origin = yaml.safe_load(annotations.pop(ORIGIN, "") or "") or {}
         if not annotations and "annotations" in doc.get("metadata", {}):
             del doc["metadata"]["annotations"]
-        source = os.path.normpath((work / folder / origin["path"]).relative_to(work).as_posix()) if "path" in origin else target
+        source = (
+            os.path.normpath((work / folder / origin["path"]).relative_to(work).as_posix())
+            if "path" in origin
+            else target
+        )
         source = local_to_url.get(source, source)
         rendering.objects.append(Obj(doc, source))
     if not rendering.objects:
@@ -144,7 +158,7 @@ def _build(kubectl: Path, work: Path, folder: str, target: str, local_to_url: di
 
 def render_all(root: Path, work: Path, only: list[str] | None = None) -> list[Rendering]:
     """Render every kustomization (or only those named) and every otherwise unused component."""
-    kubectl = tree.kubectl(root)
+    kubectl = tree.kubectl()  # the tool's own pinned kubectl, whatever tree is checked
     kustomizations, components = discover(root)
     if not kustomizations:
         raise CloudctlError(f"no {tree.KUSTOMIZATION} under {', '.join(tree.GITOPS_DIRS)}: nothing to render")

@@ -64,7 +64,9 @@ class CrdCatalog:
                 group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
                 for version in crd["spec"]["versions"]:
                     if version.get("served"):
-                        self._schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+                        self._schemas[(f"{group}/{version['name']}", kind)] = version["schema"][
+                            "openAPIV3Schema"
+                        ]
 
     def kinds(self) -> set[tuple[str, str]]:
         return set(self._schemas)
@@ -85,7 +87,9 @@ def _core_errors(doc: dict, version: str) -> list[str]:
     except kv.ValidationError as err:
         return [f"{_path(err)}: {err.message}"]
     except kv.SchemaNotFoundError:
-        return [f"no schema for {doc.get('apiVersion')} {doc.get('kind')} in Kubernetes {version} (unknown kind)"]
+        return [
+            f"no schema for {doc.get('apiVersion')} {doc.get('kind')} in Kubernetes {version} (unknown kind)"
+        ]
     return []
 
 
@@ -99,5 +103,8 @@ def validate_object(obj: Obj, version: str, crds: CrdCatalog) -> list[str]:
         problems = _core_errors(doc, version)
     else:
         problems = [f"{_path(e)}: {e.message}" for e in sorted(validator.iter_errors(doc), key=str)]
-        problems += [f"metadata.{p}" for p in _core_errors({**METADATA_PROBE, "metadata": doc.get("metadata", {})}, version)]
+        problems += [
+            f"metadata.{p}"
+            for p in _core_errors({**METADATA_PROBE, "metadata": doc.get("metadata", {})}, version)
+        ]
     return [f"{obj.where()}: {p}" for p in problems]

@@ -26,7 +26,9 @@ def kubectl(root: Path = ROOT) -> Path:
     path = root / ".venv/bin/kubectl"
     if not path.is_file():
         raise CloudctlError(f"{path} is missing: run `make venv`")
-    out = subprocess.run([str(path), "version", "--client"], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        [str(path), "version", "--client"], capture_output=True, text=True, check=False
+    ).stdout
     want = pinned_kubectl_version(root)
     if f"Client Version: v{want}" not in out:
         raise CloudctlError(f"{path} is not the pinned kubectl v{want}: {out.strip()!r}")
@@ -41,5 +43,5 @@ def kubernetes_version(root: Path = ROOT) -> str:
     block = re.search(r'variable\s+"k3s_version"\s*{(.*?)\n}', variables.read_text(), re.S)
     default = block and re.search(r'default\s*=\s*"v(\d+\.\d+\.\d+)\+k3s\d+"', block.group(1))
     if not default:
-        raise CloudctlError(f"{variables.relative_to(root)}: no k3s_version default like \"v1.34.1+k3s1\"")
+        raise CloudctlError(f'{variables.relative_to(root)}: no k3s_version default like "v1.34.1+k3s1"')
     return default.group(1)

@@ -22,18 +22,34 @@ ESO = f"{RAW}/external-secrets/external-secrets/v2.9.0/config/crds/bases"
 KEDA = f"{RAW}/kedacore/keda/v2.20.2/config/crd/bases"
 PROMETHEUS = f"{RAW}/prometheus-operator/prometheus-operator/v0.93.0/example/prometheus-operator-crd"
 
+
+def _files(url_folder: str, mirror_folder: str, *names: str) -> dict[str, str]:
+    return {f"{url_folder}/{name}": f"{mirror_folder}/{name}" for name in names}
+
+
 # URL -> path in the mirror
 PINNED: dict[str, str] = {
     f"{ARGOCD}/install.yaml": "argo-cd/v3.5.1/install.yaml",
-    f"{ARGOCD}/crds/application-crd.yaml": "argo-cd/v3.5.1/crds/application-crd.yaml",
-    f"{ARGOCD}/crds/applicationset-crd.yaml": "argo-cd/v3.5.1/crds/applicationset-crd.yaml",
-    f"{ARGOCD}/crds/appproject-crd.yaml": "argo-cd/v3.5.1/crds/appproject-crd.yaml",
-    f"{ESO}/external-secrets.io_externalsecrets.yaml": "external-secrets/v2.9.0/crds/external-secrets.io_externalsecrets.yaml",
-    f"{ESO}/external-secrets.io_clustersecretstores.yaml": "external-secrets/v2.9.0/crds/external-secrets.io_clustersecretstores.yaml",
-    f"{KEDA}/keda.sh_scaledobjects.yaml": "keda/v2.20.2/crds/keda.sh_scaledobjects.yaml",
-    f"{KEDA}/keda.sh_triggerauthentications.yaml": "keda/v2.20.2/crds/keda.sh_triggerauthentications.yaml",
-    f"{PROMETHEUS}/monitoring.coreos.com_servicemonitors.yaml": "prometheus-operator/v0.93.0/crds/monitoring.coreos.com_servicemonitors.yaml",
-    f"{PROMETHEUS}/monitoring.coreos.com_prometheusrules.yaml": "prometheus-operator/v0.93.0/crds/monitoring.coreos.com_prometheusrules.yaml",
+    **_files(
+        f"{ARGOCD}/crds",
+        "argo-cd/v3.5.1/crds",
+        "application-crd.yaml",
+        "applicationset-crd.yaml",
+        "appproject-crd.yaml",
+    ),
+    **_files(
+        ESO,
+        "external-secrets/v2.9.0/crds",
+        "external-secrets.io_externalsecrets.yaml",
+        "external-secrets.io_clustersecretstores.yaml",
+    ),
+    **_files(KEDA, "keda/v2.20.2/crds", "keda.sh_scaledobjects.yaml", "keda.sh_triggerauthentications.yaml"),
+    **_files(
+        PROMETHEUS,
+        "prometheus-operator/v0.93.0/crds",
+        "monitoring.coreos.com_servicemonitors.yaml",
+        "monitoring.coreos.com_prometheusrules.yaml",
+    ),
 }
 
 # The CRDs every custom kind in the tree is validated against (install.yaml is a manifest, not a CRD).

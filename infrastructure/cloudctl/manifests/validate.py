@@ -48,8 +48,10 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
         started = time.monotonic()
         renderings = {r.target: r for r in render.render_all(root, work)}
         every = _unique([o for r in renderings.values() for o in r.objects])
-        note(f"render: {len(renderings)} kustomizations and components, {len(every)} distinct objects "
-             f"({time.monotonic() - started:.1f}s)")
+        note(
+            f"render: {len(renderings)} kustomizations and components, {len(every)} distinct objects "
+            f"({time.monotonic() - started:.1f}s)"
+        )
         per_env = deployed.targets(renderings)
 
         if "schema" in stages:
@@ -58,10 +60,16 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
             custom = sum(1 for o in every if crds.validator(o.doc.get("apiVersion", ""), o.kind))
             for obj in every:
                 outcome.problems += schemas.validate_object(obj, version, crds)
-            note(f"schema: {len(every)} objects against Kubernetes {version} (K3s pin) and {len(crds.kinds())} "
-                 f"pinned CRD versions ({custom} custom resources)")
+            note(
+                f"schema: {len(every)} objects against Kubernetes {version} (K3s pin) and "
+                f"{len(crds.kinds())} "
+                f"pinned CRD versions ({custom} custom resources)"
+            )
 
-        deployed_objects = {env: _unique([o for t in targets for o in renderings[t].objects]) for env, targets in per_env.items()}
+        deployed_objects = {
+            env: _unique([o for t in targets for o in renderings[t].objects])
+            for env, targets in per_env.items()
+        }
         if "policy" in stages:
             checked = 0
             for objects in deployed_objects.values():
@@ -70,22 +78,32 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
                     outcome.problems += policy.check(obj)
             if checked == 0:
                 outcome.problems.append("policy: no container found in what the clusters deploy")
-            note(f"policy: {checked} containers (requests, limits, pinned image tags) across {', '.join(per_env)}")
+            note(
+                f"policy: {checked} containers (requests, limits, pinned image tags) across "
+                f"{', '.join(per_env)}"
+            )
 
         if "contract" in stages:
             for env, targets in per_env.items():
-                movies = [o for t in targets if t.startswith(f"overlays/{env}/") for o in renderings[t].objects]
+                movies = [
+                    o for t in targets if t.startswith(f"overlays/{env}/") for o in renderings[t].objects
+                ]
                 if not movies:
                     outcome.problems.append(f"contract {env}: no overlays/{env}/* Application is deployed")
                     continue
                 outcome.problems += contract.check(root, env, movies)
-                note(f"contract {env}: env vars, ports, probes, selectors, autoscalers, queues, NetworkPolicies, "
-                     f"images of {sum(1 for o in movies if policy.pod_spec(o) is not None)} workloads")
+                note(
+                    f"contract {env}: env vars, ports, probes, selectors, autoscalers, queues, "
+                    "NetworkPolicies, "
+                    f"images of {sum(1 for o in movies if policy.pod_spec(o) is not None)} workloads"
+                )
 
         if "capacity" in stages:
             for env, targets in per_env.items():
                 groups = {
-                    "movies": [o for t in targets if t.startswith(f"overlays/{env}/") for o in renderings[t].objects],
+                    "movies": [
+                        o for t in targets if t.startswith(f"overlays/{env}/") for o in renderings[t].objects
+                    ],
                     "argocd": renderings[f"clusters/{env}/argocd"].objects,
                 }
                 report = capacity.report(root, env, groups, deployed.helm_charts(renderings, env))
@@ -97,7 +115,9 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
             for target in sorted({t for targets in per_env.values() for t in targets}):
                 # CRDs carry no checkov checks (schema-validated above) but are most of the bytes;
                 # two clusters rendering identical text are scanned once.
-                rendering = render.Rendering(target, [o for o in renderings[target].objects if o.kind != "CustomResourceDefinition"])
+                rendering = render.Rendering(
+                    target, [o for o in renderings[target].objects if o.kind != "CustomResourceDefinition"]
+                )
                 text = rendering.text()
                 if text in seen:
                     continue
@@ -108,8 +128,11 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
                 files[target] = path
             result = checkov_run.run(root, files)
             outcome.problems += [f"checkov: {line}" for line in result.failed]
-            note(f"checkov: {result.resources} resources in {len(files)} rendered kustomizations; passed "
-                 f"{result.passed}, failed {len(result.failed)}, skipped {len(result.skipped)} (each by a manifest annotation)")
+            note(
+                f"checkov: {result.resources} resources in {len(files)} rendered kustomizations; passed "
+                f"{result.passed}, failed {len(result.failed)}, skipped {len(result.skipped)} "
+                "(each by a manifest annotation)"
+            )
     return outcome
 
 
