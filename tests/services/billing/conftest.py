@@ -41,9 +41,11 @@ def broker(billing_world: BillingWorld) -> Iterator[Broker]:
 
 @pytest.fixture
 def start_worker(start_service: Launcher, billing_world: BillingWorld, broker: Broker):
-    """start_worker(**env) -> a running `python -m billing.worker` on this world; stopped after the test."""
+    """start_worker(**env) -> a ready `python -m billing.worker` on this world; stopped after the test."""
 
     def start(**extra: str) -> ServiceProcess:
-        return start_service("billing-worker", billing_world.env(**extra))
+        worker = start_service("billing-worker", billing_world.env(**extra))
+        servicekit.wait_healthy(worker, path="/ready")  # consuming, not just answering HTTP
+        return worker
 
     return start

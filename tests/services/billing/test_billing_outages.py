@@ -55,6 +55,8 @@ def test_rabbitmq_down_refuses_orders_and_everything_accepted_completes_after_it
     poster.start()
     try:
         wait_until("orders accepted before the outage", lambda: poster.statuses().count(202) >= 5, 10)
+        retried_key = f"outage-retry-{uuid.uuid4()}"
+        original = post_order(billing_api.url, 601, 10**6 + 1, key=retried_key).json()
         with rabbitmq_stopped():
             wait_until("POST answering 503", lambda: 503 in poster.statuses()[-3:], 20)
             refused = requests.post(
@@ -70,6 +72,9 @@ def test_rabbitmq_down_refuses_orders_and_everything_accepted_completes_after_it
                 10,
             )
             assert requests.get(f"{worker.url}/ready", timeout=5).status_code == 503
+            # A client retrying an order that was accepted before the outage still gets it back.
+            replayed = post_order(billing_api.url, 601, 10**6 + 1, key=retried_key)
+            assert replayed.status_code == 202 and replayed.json()["id"] == original["id"]
             refused_so_far = len(poster.answers)
         wait_until("POST accepted again", lambda: poster.statuses()[-1:] == [202], 30)
     finally:
