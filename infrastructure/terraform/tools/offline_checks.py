@@ -27,7 +27,9 @@ class CheckFailed(Exception):
 
 def terraform_files(directory: Path) -> list[Path]:
     patterns = ("*.tf", "*.tfvars", "*.tftest.hcl")
-    return sorted(path for pattern in patterns for path in directory.rglob(pattern) if ".terraform" not in path.parts)
+    return sorted(
+        path for pattern in patterns for path in directory.rglob(pattern) if ".terraform" not in path.parts
+    )
 
 
 def check_fmt(directory: Path) -> int:
@@ -96,7 +98,16 @@ def run_checkov(directory: Path, checkov: Path, external_checks_dir: Path | None
         raise CheckFailed(f"checkov: {directory} is not a directory")
     if not checkov.is_file():
         raise CheckFailed(f"checkov: {checkov} not found (make venv builds .venv-checkov)")
-    command = [str(checkov), "-d", str(directory), "--framework", "terraform", "-o", "json", "--skip-download"]
+    command = [
+        str(checkov),
+        "-d",
+        str(directory),
+        "--framework",
+        "terraform",
+        "-o",
+        "json",
+        "--skip-download",
+    ]
     if external_checks_dir is not None:
         command += ["--external-checks-dir", str(external_checks_dir)]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)

@@ -75,8 +75,8 @@ def rendered(tmp_path_factory) -> dict[str, str]:
         f'  ecr_credential_provider_url = "{module_local["ecr_credential_provider_url"]}"\n'
         f"  node_setup = {call('node-setup.sh.tftpl', setup_keys)}\n"
         "}\n"
-        f"output \"master\" {{\n  value = {call('master.sh.tftpl', master_keys)}\n}}\n"
-        f"output \"worker\" {{\n  value = {call('worker.sh.tftpl', worker_keys)}\n}}\n"
+        f'output "master" {{\n  value = {call("master.sh.tftpl", master_keys)}\n}}\n'
+        f'output "worker" {{\n  value = {call("worker.sh.tftpl", worker_keys)}\n}}\n'
     )
     state = str(workdir / "terraform.tfstate")
     for command, args in (
@@ -127,7 +127,10 @@ def test_every_node_installs_pinned_k3s_and_the_ecr_credential_provider(rendered
 @pytest.mark.parametrize("role", ["master", "worker"])
 def test_token_comes_from_ssm_not_user_data(rendered, role):
     script = rendered[role]
-    assert 'aws ssm get-parameter --region "eu-west-1" --name "/cloud-design/dev/k3s-token" --with-decryption' in script
+    assert (
+        'aws ssm get-parameter --region "eu-west-1" --name "/cloud-design/dev/k3s-token" --with-decryption'
+        in script
+    )
     assert "token-file: /etc/rancher/k3s/token" in script
     assert "K3S_TOKEN=" not in script
 
@@ -139,7 +142,7 @@ def test_master_disables_traefik_keeps_metrics_server_and_publishes_kubeconfig(r
     assert config["tls-san"] == ["198.51.100.7", "$PRIVATE_IP"]  # the Elastic IP is a TLS SAN
     assert config["write-kubeconfig-mode"] == "0600"
     assert "sh /tmp/k3s-install.sh server" in script
-    assert 's#https://127\\.0\\.0\\.1:6443#https://198.51.100.7:6443#' in script
+    assert "s#https://127\\.0\\.0\\.1:6443#https://198.51.100.7:6443#" in script
     assert (
         'aws ssm put-parameter --region "eu-west-1" --name "/cloud-design/dev/kubeconfig" --type SecureString'
         in script

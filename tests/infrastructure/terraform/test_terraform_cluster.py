@@ -26,14 +26,22 @@ def test_instance_sizes():
     for env in ENVS:
         values = tfvars(env)
         assert (values["master_instance_type"], values["worker_instance_type"], values["worker_count"]) == (
-            "t3.medium", "t3.small", 2,
+            "t3.medium",
+            "t3.small",
+            2,
         )
 
 
 @pytest.mark.parametrize("role", ["master", "worker"])
 def test_imdsv2_with_hop_limit_two_and_encrypted_gp3(role):
-    metadata = next(block["metadata_options"] for block in load_dir(CLUSTER)["locals"] if "metadata_options" in block)
-    assert metadata == {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 2}
+    metadata = next(
+        block["metadata_options"] for block in load_dir(CLUSTER)["locals"] if "metadata_options" in block
+    )
+    assert metadata == {
+        "http_endpoint": "enabled",
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 2,
+    }
     instance = resources(CLUSTER, "aws_instance")[role]
     assert instance["metadata_options"][0] == {
         "http_endpoint": "${local.metadata_options.http_endpoint}",

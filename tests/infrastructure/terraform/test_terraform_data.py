@@ -84,7 +84,7 @@ def test_ecr_repositories_immutable_scanned_and_trimmed():
     assert repo["image_tag_mutability"] == "IMMUTABLE"
     assert repo["image_scanning_configuration"][0]["scan_on_push"] is True
     policy = resources(REGISTRY, "aws_ecr_lifecycle_policy")["this"]["policy"]
-    assert "countType = \"imageCountMoreThan\"" in policy and "countNumber = var.keep_images" in policy
+    assert 'countType = "imageCountMoreThan"' in policy and "countNumber = var.keep_images" in policy
     assert tfvars("dev")["ecr_keep_images"] >= 1 and tfvars("prod")["ecr_keep_images"] >= 1
 
 
@@ -129,28 +129,48 @@ def test_bucket_lifecycle_module_applies_the_rule():
     assert rule["status"] == "Enabled"
     assert rule["dynamic"][0]["transition"]["for_each"] == "${var.lifecycle_rule.transitions}"
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == (
-        "${var.lifecycle_rule.noncurrent_expiration_days}")
+        "${var.lifecycle_rule.noncurrent_expiration_days}"
+    )
 
 
 @pytest.mark.parametrize("directory, name", [(BUCKET, "this"), (STATE, "state")])
 def test_buckets_encrypted_versioned_private_tls_only(directory, name):
-    assert resources(directory, "aws_s3_bucket_versioning")[name]["versioning_configuration"][0]["status"] == (
-        "Enabled")
+    assert resources(directory, "aws_s3_bucket_versioning")[name]["versioning_configuration"][0][
+        "status"
+    ] == ("Enabled")
     sse = resources(directory, "aws_s3_bucket_server_side_encryption_configuration")[name]["rule"][0]
-    assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] in ("${var.sse_algorithm}", "aws:kms")
+    assert sse["apply_server_side_encryption_by_default"][0]["sse_algorithm"] in (
+        "${var.sse_algorithm}",
+        "aws:kms",
+    )
     block = resources(directory, "aws_s3_bucket_public_access_block")[name]
-    assert all(block[flag] is True for flag in (
-        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[flag] is True
+        for flag in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
     assert resources(directory, "aws_s3_bucket_ownership_controls")[name]["rule"][0]["object_ownership"] == (
-        "BucketOwnerEnforced")
+        "BucketOwnerEnforced"
+    )
     statement = data_sources(directory, "aws_iam_policy_document")[name]["statement"][0]
     assert statement["effect"] == "Deny" and statement["actions"] == ["s3:*"]
-    assert statement["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    assert statement["condition"][0] == {
+        "test": "Bool",
+        "variable": "aws:SecureTransport",
+        "values": ["false"],
+    }
 
 
 def test_state_bucket_keeps_old_versions_90_days_and_survives_destroy():
     assert labelled(STATE, "variable")["noncurrent_version_expire_after_days"]["default"] == 90
     rule = resources(STATE, "aws_s3_bucket_lifecycle_configuration")["state"]["rule"][0]
-    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == "${var.noncurrent_version_expire_after_days}"
+    assert (
+        rule["noncurrent_version_expiration"][0]["noncurrent_days"]
+        == "${var.noncurrent_version_expire_after_days}"
+    )
     assert resources(STATE, "aws_s3_bucket")["state"]["lifecycle"][0]["prevent_destroy"] is True
     assert "state_bucket" in labelled(STATE, "output")

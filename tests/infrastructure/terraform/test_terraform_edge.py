@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from terraform_hcl import TERRAFORM, common_locals, labelled, load_dir, module_dir, resources, variable_default
+from terraform_hcl import (
+    TERRAFORM,
+    common_locals,
+    labelled,
+    load_dir,
+    module_dir,
+    resources,
+    variable_default,
+)
 
 SG = module_dir("security_groups")
 LB = module_dir("load_balancer")
@@ -18,7 +26,9 @@ ROUTES = {
 # --- routes (one table, used by the ALB and the node security group) -----------------------------
 def test_routes_match_the_contract():
     routes = common_locals()["routes"]
-    assert {name: (r["node_port"], r["path_patterns"], r["health_check_path"]) for name, r in routes.items()} == ROUTES
+    assert {
+        name: (r["node_port"], r["path_patterns"], r["health_check_path"]) for name, r in routes.items()
+    } == ROUTES
     priorities = [route["priority"] for route in routes.values()]
     assert len(set(priorities)) == len(priorities)
     assert labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]["routes"] == "${local.routes}"
@@ -64,7 +74,9 @@ def test_api_from_admin_cidr_and_nodes():
 
 
 def test_rds_from_nodes_only():
-    rds_rules = {n: r for n, r in ingress().items() if r["security_group_id"] == "${aws_security_group.rds.id}"}
+    rds_rules = {
+        n: r for n, r in ingress().items() if r["security_group_id"] == "${aws_security_group.rds.id}"
+    }
     assert list(rds_rules) == ["rds_from_nodes"]
     rule = rds_rules["rds_from_nodes"]
     assert (rule["from_port"], rule["to_port"]) == (5432, 5432)

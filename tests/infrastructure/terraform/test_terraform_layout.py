@@ -10,8 +10,18 @@ from terraform_hcl import ENVS, MODULE_DIRS, ROOT_DIRS, TERRAFORM, labelled, loa
 
 ALL_DIRS = (*ROOT_DIRS, *MODULE_DIRS)
 EXPECTED_MODULES = {
-    "cluster", "database", "iam", "kms", "load_balancer", "monitoring",
-    "network", "registry", "s3_bucket", "secrets", "security_groups", "storage",
+    "cluster",
+    "database",
+    "iam",
+    "kms",
+    "load_balancer",
+    "monitoring",
+    "network",
+    "registry",
+    "s3_bucket",
+    "secrets",
+    "security_groups",
+    "storage",
 }
 # Building blocks called by other modules rather than by the environment root.
 SHARED_MODULES = {"s3_bucket"}
@@ -71,13 +81,17 @@ def test_modules_are_called_by_the_env_root():
 def test_storage_builds_its_buckets_from_the_shared_bucket_module():
     buckets = labelled(TERRAFORM / "modules" / "storage", "module")
     assert {name: body["source"] for name, body in buckets.items()} == {
-        "logs": "../s3_bucket", "backups": "../s3_bucket"}
+        "logs": "../s3_bucket",
+        "backups": "../s3_bucket",
+    }
 
 
 def test_cloud_init_templates_are_separate_files():
     templates = TERRAFORM / "modules" / "cluster" / "templates"
     assert {path.name for path in templates.glob("*.tftpl")} == {
-        "master.sh.tftpl", "worker.sh.tftpl", "node-setup.sh.tftpl"
+        "master.sh.tftpl",
+        "worker.sh.tftpl",
+        "node-setup.sh.tftpl",
     }
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from terraform_hcl import MODULE_DIRS, ROOT_DIRS, data_sources, load_dir, module_dir, resources, variable_default
+from terraform_hcl import (
+    MODULE_DIRS,
+    ROOT_DIRS,
+    data_sources,
+    load_dir,
+    module_dir,
+    resources,
+    variable_default,
+)
 
 NETWORK = module_dir("network")
 

@@ -30,12 +30,18 @@ def test_alarm_thresholds():
     alarms = resources(MONITORING, "aws_cloudwatch_metric_alarm")
     cpu = alarms["node_cpu"]
     assert (cpu["metric_name"], cpu["comparison_operator"], cpu["threshold"]) == (
-        "CPUUtilization", "GreaterThanThreshold", "${var.cpu_threshold_percent}")
+        "CPUUtilization",
+        "GreaterThanThreshold",
+        "${var.cpu_threshold_percent}",
+    )
     five_xx = alarms["alb_5xx"]
     assert five_xx["threshold"] == "${var.alb_5xx_threshold}" and five_xx["evaluation_periods"] == 1
     assert five_xx["dynamic"][0]["metric_query"]["content"][0]["metric"][0]["period"] == 300  # 5 minutes
     storage = alarms["rds_free_storage"]
-    assert (storage["metric_name"], storage["comparison_operator"]) == ("FreeStorageSpace", "LessThanThreshold")
+    assert (storage["metric_name"], storage["comparison_operator"]) == (
+        "FreeStorageSpace",
+        "LessThanThreshold",
+    )
     unhealthy = alarms["unhealthy_targets"]
     assert (unhealthy["metric_name"], unhealthy["threshold"]) == ("UnHealthyHostCount", 0)
     for alarm in alarms.values():
@@ -49,8 +55,15 @@ def test_alarm_topic_is_encrypted():
 
 def test_dashboard_shows_the_required_metrics():
     text = (MONITORING / "main.tf").read_text()
-    for metric in ("CPUUtilization", "mem_used_percent", "RequestCount", "HTTPCode_Target_5XX_Count",
-                   "TargetResponseTime", "FreeStorageSpace", "DatabaseConnections"):
+    for metric in (
+        "CPUUtilization",
+        "mem_used_percent",
+        "RequestCount",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "FreeStorageSpace",
+        "DatabaseConnections",
+    ):
         assert f'"{metric}"' in text, metric
     assert text.count('"AWS/RDS", "CPUUtilization"') == 1
 
@@ -64,11 +77,15 @@ def test_ecr_pull_only_on_this_environments_repositories():
     node = statements("node")
     assert node["EcrPullThisEnvironment"]["resources"] == "${var.ecr_repository_arns}"
     assert set(node["EcrPullThisEnvironment"]["actions"]) == {
-        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+    }
     all_actions = [a for s in node.values() for a in s["actions"]]
     assert not [a for a in all_actions if a.startswith("ecr:Put") or a.startswith("ecr:Delete")]
     assert labelled(COMMON, "module")["iam"]["ecr_repository_arns"] == (
-        "${values(module.registry.repository_arns)}")
+        "${values(module.registry.repository_arns)}"
+    )
 
 
 def test_no_wildcard_actions_and_star_resources_only_where_iam_has_no_resource_level():
@@ -90,7 +107,10 @@ def test_secrets_read_scoped_to_the_environment_and_the_rds_secret():
 
 def test_only_the_master_writes_the_kubeconfig():
     assert statements("master")["PublishKubeconfig"] == {
-        "sid": "PublishKubeconfig", "actions": ["ssm:PutParameter"], "resources": ["${local.kubeconfig_parameter_arn}"]}
+        "sid": "PublishKubeconfig",
+        "actions": ["ssm:PutParameter"],
+        "resources": ["${local.kubeconfig_parameter_arn}"],
+    }
     assert "ssm:PutParameter" not in [a for s in statements("node").values() for a in s["actions"]]
     assert statements("node")["ReadK3sToken"]["resources"] == ["${local.token_parameter_arn}"]
 

@@ -30,9 +30,9 @@ def test_fmt_passes_on_the_real_tree():
 
 
 def test_fmt_names_the_unformatted_file(tmp_path: Path):
-    (tmp_path / "ok.tf").write_text('locals {\n  a = 1\n}\n')
+    (tmp_path / "ok.tf").write_text("locals {\n  a = 1\n}\n")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "bad.tf").write_text('locals {\na = 1\n    bbb = 2\n}\n')
+    (tmp_path / "sub" / "bad.tf").write_text("locals {\na = 1\n    bbb = 2\n}\n")
     result = run_tool("fmt", str(tmp_path))
     assert result.returncode == 1
     assert "bad.tf" in result.stderr and "ok.tf" not in result.stderr
@@ -48,8 +48,13 @@ def test_fmt_fails_when_there_is_nothing_to_check(tmp_path: Path):
 # --- checkov gate: report folding (no checkov run) ----------------------------------------------
 def report(passed=3, failed=0, resources=2, failed_checks=(), skipped_checks=()):
     return {
-        "summary": {"passed": passed, "failed": failed, "skipped": len(skipped_checks),
-                    "parsing_errors": 0, "resource_count": resources},
+        "summary": {
+            "passed": passed,
+            "failed": failed,
+            "skipped": len(skipped_checks),
+            "parsing_errors": 0,
+            "resource_count": resources,
+        },
         "results": {"failed_checks": list(failed_checks), "skipped_checks": list(skipped_checks)},
     }
 
@@ -59,7 +64,9 @@ def skipped(check_id: str, reason: str) -> dict:
 
 
 def test_gate_accepts_a_clean_report_with_reasons():
-    summary = offline_checks.summarize_checkov([report(skipped_checks=[skipped("CKV_AWS_18", "Target of logs.")])])
+    summary = offline_checks.summarize_checkov(
+        [report(skipped_checks=[skipped("CKV_AWS_18", "Target of logs.")])]
+    )
     offline_checks.check_checkov(summary, min_resources=2)
 
 
