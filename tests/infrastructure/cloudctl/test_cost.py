@@ -10,7 +10,7 @@ from cloudctl.bootstrap import cost
 from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.tfvars import load_tfvars
 from cloudctl.errors import CloudctlError
-from conftest import REAL_ROOT
+from cloudctl_fakes import REAL_ROOT
 
 TABLE = cost.load_price_table(cost.DEFAULT_PRICE_TABLE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KUBECONFIG, STATE_BUCKET
+from cloudctl_fakes import KUBECONFIG, STATE_BUCKET
 
 KUBE_DOWN = [
     [

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
-from conftest import STATE_BUCKET
+from cloudctl_fakes import STATE_BUCKET
 
 KUBE = "kubectl --kubeconfig /k/dev.yaml"
 STATE = "(cd infrastructure/terraform/state && terraform"

@@ -12,7 +12,7 @@ from cloudctl.bootstrap.outputs import STATE_BUCKET_OUTPUT, parse_env_outputs, p
 from cloudctl.bootstrap.state_adopt import BUCKET_NAME, STATE_RESOURCES
 from cloudctl.bootstrap.tfvars import CONTRACT_VARIABLES, load_tfvars
 from cloudctl.errors import CloudctlError
-from conftest import ENV_OUTPUTS, REAL_ROOT
+from cloudctl_fakes import ENV_OUTPUTS, REAL_ROOT
 
 
 def test_parses_real_shaped_env_outputs():

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
-from conftest import ALB, KUBECONFIG, STATE_BUCKET
+from cloudctl_fakes import ALB, KUBECONFIG, STATE_BUCKET
 
 # The commands `up --env dev` runs, in order: (tool, argv, the folder it runs in).
 EXPECTED_UP = [

@@ -7,7 +7,7 @@ import re
 from cloudctl.bootstrap import cost
 from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.tfvars import load_tfvars
-from conftest import REAL_ROOT
+from cloudctl_fakes import REAL_ROOT
 
 README = REAL_ROOT / "infrastructure/cloudctl/README.md"
 
