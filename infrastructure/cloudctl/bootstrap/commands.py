@@ -68,7 +68,8 @@ def _prepare(args: argparse.Namespace, tools: Sequence[str], needs_cluster_files
         ctx.say(f"preflight: skipped in a dry run ({', '.join(tools)}, AWS credentials); nothing below runs")
     else:
         require_tools(tools)
-        require_credentials(ctx.aws.has_credentials())
+        account = require_credentials(ctx.aws, ctx.region)
+        ctx.say(f"preflight: {', '.join(tools)} on PATH; AWS account {account}")
     return ctx
 
 

@@ -18,6 +18,9 @@ from cloudctl.bootstrap.waits import WaitPolicy
 class Aws:
     """AWS through boto3. Tests use a stand-in whose clients answer from botocore Stubbers."""
 
+    def __init__(self) -> None:
+        self._account: str | None = None
+
     def has_credentials(self) -> bool:
         return boto3.Session().get_credentials() is not None
 
@@ -31,7 +34,10 @@ class Aws:
         return boto3.Session(region_name=region).client("s3")
 
     def account_id(self, region: str) -> str:
-        return self.sts(region).get_caller_identity()["Account"]
+        """The credentials' account (asked once: the preflight asks, state-adopt reuses it)."""
+        if self._account is None:
+            self._account = self.sts(region).get_caller_identity()["Account"]
+        return self._account
 
     def bucket_exists(self, name: str, region: str) -> bool:
         """True for a bucket these credentials own; 403 (someone else's name) is an error."""

@@ -187,6 +187,7 @@ class StubbedAws(Aws):
     """STAND-IN for AWS: the real credential check, but SSM, STS and S3 answer from botocore Stubbers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.clients = {name: boto3.client(name, region_name="eu-west-1") for name in ("ssm", "sts", "s3")}
         self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
         for stubber in self.stubbers.values():

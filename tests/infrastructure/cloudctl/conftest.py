@@ -83,6 +83,7 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials: N
 @pytest.fixture
 def ssm(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> StubbedAws:
     stub = StubbedAws()
+    stub.account()  # the preflight's sts get-caller-identity
     monkeypatch.setattr(commands, "aws_factory", lambda: stub)
     return stub
 

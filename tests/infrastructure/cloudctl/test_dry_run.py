@@ -49,8 +49,8 @@ def test_up_dry_run_prints_the_whole_plan_and_runs_nothing(run, repo, standins, 
     assert result.code == 0, result.err
     assert result.commands() == UP_PLAN
     assert standins.calls() == []
-    assert ssm.regions == []  # AWS not asked either
-    ssm.assert_all_used()
+    assert ssm.regions == []  # AWS not asked either: the preflight's STS answer is still queued
+    assert ssm.stubbers["sts"]._queue
     assert "preflight: skipped in a dry run" in result.out
     assert "Argo CD UI:  http://<alb_dns_name>/argocd" in result.out
 

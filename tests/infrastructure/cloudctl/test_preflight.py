@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cloudctl.bootstrap import commands
+from cloudctl_fakes import StubbedAws
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,32 @@ def test_unparseable_tfvars_is_one_line(run, repo, standins, ssm):
     assert result.err.startswith("cloudctl up: error: ") and result.err.count("\n") == 1
     assert "terraform.tfvars is not valid HCL" in result.err
     assert standins.calls() == []
+
+
+def test_credentials_sts_rejects_are_one_line_before_anything_runs(run, repo, standins, monkeypatch):
+    stub = StubbedAws()
+    stub.stubbers["sts"].add_client_error(
+        "get_caller_identity",
+        service_error_code="ExpiredToken",
+        http_status_code=403,
+        service_message="The security token included in the request is expired",
+    )
+    monkeypatch.setattr(commands, "aws_factory", lambda: stub)
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 1
+    assert result.err == (
+        "cloudctl up: error: AWS rejected the credentials (sts get-caller-identity: ExpiredToken)\n"
+    )
+    assert standins.calls() == []
+
+
+def test_the_preflight_names_the_account_it_will_change(run, repo, standins, ssm, clock):
+    ssm.holds()
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("preflight: terraform, kubectl on PATH; AWS account 123456789012\n")
+    ssm.assert_all_used()  # the STS answer was used

@@ -126,7 +126,6 @@ def test_a_fresh_machine_imports_the_existing_state_bucket_before_applying(
         },
     )
     standins.prepend("terraform", {"match": ["import"], "stdout": "Import successful!\n"})
-    ssm.account("123456789012")
     ssm.bucket(STATE_BUCKET, exists=True)
     ssm.holds()
 
@@ -145,7 +144,6 @@ def test_a_first_run_creates_the_state_bucket_without_imports(run, repo, standin
     standins.prepend(
         "terraform", {"match": ["state", "list"], "exit": 1, "stderr": "No state file was found!\n"}
     )
-    ssm.account("123456789012")
     ssm.bucket(STATE_BUCKET, exists=False)
     ssm.holds()
 
@@ -161,7 +159,6 @@ def test_a_state_bucket_name_owned_by_someone_else_stops_the_run(run, repo, stan
     standins.prepend(
         "terraform", {"match": ["state", "list"], "exit": 1, "stderr": "No state file was found!\n"}
     )
-    ssm.account("123456789012")
     ssm.stubbers["s3"].add_client_error("head_bucket", service_error_code="403", http_status_code=403)
 
     result = up(run, repo, kubeconfig)
