@@ -15,6 +15,7 @@ from terraform_hcl import ROOT, TERRAFORM
 
 TOOL = TERRAFORM / "tools" / "offline_checks.py"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+POLICIES = ROOT / "policies" / "checkov"  # every checkov run loads the project's checks (docs/contract.md)
 
 sys.path.insert(0, str(TOOL.parent))
 import offline_checks  # noqa: E402
@@ -77,6 +78,16 @@ def test_gate_rejects_failed_checks():
         offline_checks.check_checkov(summary, min_resources=1)
 
 
+def test_gate_rejects_a_skip_without_a_reason():
+    summary = offline_checks.summarize_checkov(
+        report(skipped_checks=[skipped("CKV_AWS_18", "No comment provided")])
+    )
+    with pytest.raises(
+        offline_checks.CheckFailed, match="without a written reason: CKV_AWS_18@aws_s3_bucket.x"
+    ):
+        offline_checks.check_checkov(summary, min_resources=1)
+
+
 def test_gate_rejects_too_few_resources():
     summary = offline_checks.summarize_checkov(report(resources=3))
     with pytest.raises(offline_checks.CheckFailed, match="scanned 3 resources"):
@@ -98,18 +109,21 @@ def test_checkov_finds_an_insecure_bucket_and_a_skip_without_reason(tmp_path: Pa
         '  bucket = "cloud-design-fixture"\n'
         "}\n"
     )
-    summary = offline_checks.summarize_checkov(offline_checks.run_checkov(tmp_path, CHECKOV, None))
+    summary = offline_checks.summarize_checkov(offline_checks.run_checkov(tmp_path, CHECKOV, POLICIES))
     assert summary.resources == 1
     assert summary.failed > 0
     assert summary.unexplained_skips == ("CKV_AWS_18@aws_s3_bucket.bare",)
-    result = run_tool("checkov", str(tmp_path), "--checkov", str(CHECKOV))
-    assert result.returncode == 1
-    assert result.stderr.startswith("checkov: ") and "failed check(s)" in result.stderr
+    with pytest.raises(
+        offline_checks.CheckFailed, match=r"^checkov: \d+ failed check\(s\): .*@aws_s3_bucket.bare"
+    ):
+        offline_checks.check_checkov(summary, min_resources=1)
 
 
 def test_checkov_on_a_directory_without_terraform_fails_the_gate(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("no terraform here\n")
-    result = run_tool("checkov", str(tmp_path), "--checkov", str(CHECKOV))
+    result = run_tool(
+        "checkov", str(tmp_path), "--checkov", str(CHECKOV), "--external-checks-dir", str(POLICIES)
+    )
     assert result.returncode == 1
     assert "scanned 0 resources" in result.stderr
 
