@@ -116,6 +116,11 @@ class Shell:
 
     @staticmethod
     def failure(call: Call, code: int, stderr: str) -> str:
-        head = " ".join(call.argv()[:2]) if isinstance(call, TerraformCall) else shlex.join(call.argv()[3:5])
+        # terraform: the subcommand (the step names the root); kubectl: all but --kubeconfig, to retry it.
+        head = (
+            " ".join(call.argv()[:2])
+            if isinstance(call, TerraformCall)
+            else shlex.join(["kubectl", *call.args])
+        )
         detail = last_line(stderr)
         return f"`{head}` exited {code}" + (f": {detail}" if detail else " (its output is above)")

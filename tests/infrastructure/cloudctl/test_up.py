@@ -307,3 +307,26 @@ def test_a_parameter_that_is_no_kubeconfig_is_refused(run, repo, standins, ssm, 
     assert result.code == 1
     assert "SSM parameter /cloud-design/dev/kubeconfig does not hold a kubeconfig" in result.err
     assert not kubeconfig.exists()
+
+
+def test_a_failed_kubectl_step_names_the_command(run, repo, standins, ssm, clock, kubeconfig):
+    standins.prepend(
+        "kubectl",
+        {
+            "match": ["rollout"],
+            "exit": 1,
+            "stderr": "error: timed out waiting for the condition on deployments/argocd-server\n",
+        },
+    )
+    ssm.holds()
+
+    result = up(run, repo, kubeconfig)
+
+    assert result.code == 1
+    assert (
+        "step argocd-server failed: "
+        "`kubectl -n argocd rollout status deployment/argocd-server --timeout=600s` exited 1 (its output is above)"
+        in result.err
+    )
+    assert "--from argocd-server`" in result.err
+    assert not any("root.yaml" in call["argv"] for call in standins.calls())
