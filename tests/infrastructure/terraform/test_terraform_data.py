@@ -174,3 +174,9 @@ def test_state_bucket_keeps_old_versions_90_days_and_survives_destroy():
     )
     assert resources(STATE, "aws_s3_bucket")["state"]["lifecycle"][0]["prevent_destroy"] is True
     assert "state_bucket" in labelled(STATE, "output")
+
+
+def test_bucket_outputs_wait_for_the_policy():
+    """The ALB and the flow logs check write access when created; the policy must exist first."""
+    for output in labelled(BUCKET, "output").values():
+        assert output["depends_on"] == ["${aws_s3_bucket_policy.this}"]
