@@ -118,7 +118,7 @@ class Publisher:
         try:
             self._connection, self._channel = open_channel(self._url, self._topology)
         except BROKER_ERRORS as exc:
-            raise BrokerUnavailable(f"cannot reach RabbitMQ: {type(exc).__name__}") from exc
+            raise BrokerUnavailable(f"cannot reach RabbitMQ: {type(exc).__name__}: {exc}") from exc
 
     def ensure_connected(self) -> None:
         """Raise BrokerUnavailable unless a confirming channel is open right now."""
@@ -136,7 +136,7 @@ class Publisher:
             except BROKER_ERRORS as exc:
                 close_quietly(self._connection)
                 self._connection = self._channel = None
-                raise BrokerUnavailable(f"publish not confirmed: {type(exc).__name__}") from exc
+                raise BrokerUnavailable(f"publish not confirmed: {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

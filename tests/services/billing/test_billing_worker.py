@@ -160,6 +160,25 @@ def test_committed_but_unpublished_order_is_relayed(
     assert metric(worker.url, "orders_published_total") == 1
 
 
+def test_order_whose_publish_failed_after_commit_is_relayed(
+    start_service, billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    # One gunicorn worker, so the request below meets the connection /ready opened.
+    api = start_service("billing", billing_world.env(WEB_CONCURRENCY="1"))
+    assert requests.get(f"{api.url}/ready", timeout=5).status_code == 200
+    # The queue vanishes under the open connection: the mandatory publish comes back unroutable.
+    broker.channel.queue_delete(billing_world.queue)
+    response = post_order(api.url, 507, 1)
+    assert response.status_code == 202
+    order_id = response.json()["id"]
+    assert billing_world.scalar("SELECT count(*) FROM outbox WHERE order_id = %s", (order_id,)) == 1
+    assert "its message is left to the outbox relay" in api.logs()
+
+    start_worker()  # declares the queue again; its relay publishes the stranded order
+    wait_until("relayed order completed", lambda: order_status(billing_world, order_id)[0] == "completed", 15)
+    assert billing_world.scalar("SELECT count(*) FROM outbox") == 0
+
+
 def test_sigterm_finishes_the_current_message_then_exits_cleanly(
     billing_api, billing_world: BillingWorld, broker: Broker, start_worker
 ) -> None:
