@@ -325,8 +325,8 @@ def test_a_failed_kubectl_step_names_the_command(run, repo, standins, ssm, clock
     assert result.code == 1
     assert (
         "step argocd-server failed: "
-        "`kubectl -n argocd rollout status deployment/argocd-server --timeout=600s` exited 1 (its output is above)"
-        in result.err
+        "`kubectl -n argocd rollout status deployment/argocd-server --timeout=600s` exited 1 "
+        "(its output is above)" in result.err
     )
     assert "--from argocd-server`" in result.err
     assert not any("root.yaml" in call["argv"] for call in standins.calls())
