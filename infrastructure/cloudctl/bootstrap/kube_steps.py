@@ -125,6 +125,7 @@ def apply_root_app(ctx: Context) -> None:
 def print_access(ctx: Context) -> None:
     out = ctx.outputs
     secret = "argocd-initial-admin-secret"  # noqa: S105 -- the Secret's name, not a password
+    ctx.say(f"    ALB:         {out.alb_url}")
     ctx.say(f"    application: {out.alb_url}/api/movies")
     ctx.say(f"    Argo CD UI:  {out.argocd_url}  (user admin)")
     ctx.say(

@@ -87,6 +87,7 @@ def test_up_runs_every_step_in_order_and_prints_where_to_go(run, repo, standins,
     assert kubeconfig.read_text() == KUBECONFIG
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
     assert stat.S_IMODE(kubeconfig.parent.stat().st_mode) == 0o700
+    assert f"ALB:         http://{ALB}\n" in result.out
     assert f"application: http://{ALB}/api/movies" in result.out
     assert f"Argo CD UI:  http://{ALB}/argocd" in result.out
     assert "get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d" in result.out
