@@ -42,7 +42,9 @@ def test_worker_killed_twice_mid_stream_every_order_completes_exactly_once(
             )
             worker.process.send_signal(signal.SIGKILL)
             assert worker.process.wait(5) == -signal.SIGKILL
-            in_flight = billing_world.scalar("SELECT count(*) FROM orders WHERE status = 'pending'")
+            in_flight = billing_world.scalar(
+                "SELECT count(*) FROM orders WHERE user_id > %s AND status = 'pending'", (USER_BASE,)
+            )
             assert in_flight > 0, "the kill must land while orders are still in flight"
             worker = start_worker()
         for response in posting:
