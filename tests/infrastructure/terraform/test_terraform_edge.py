@@ -123,3 +123,10 @@ def test_http_always_https_with_a_certificate_and_redirect():
     assert variable_default("load_balancer", "ssl_policy").startswith("ELBSecurityPolicy-TLS13-1-2")
     rule = resources(LB, "aws_lb_listener_rule")["route"]
     assert rule["listener_arn"] == "${local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn}"
+
+
+def test_prod_alb_has_deletion_protection():
+    assert resources(LB, "aws_lb")["this"]["enable_deletion_protection"] == "${var.deletion_protection}"
+    call = labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]
+    assert call["deletion_protection"] == "${var.deletion_protection}"
+    assert call["certificate_arn"] == "${var.certificate_arn}"
