@@ -14,21 +14,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cloudctl.delivery import policy_report
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies/checkov"
 FIXTURES = Path(__file__).parent / "fixtures/checkov"
 CHECKOV = ROOT / ".venv-checkov/bin/checkov"
-CHECK_ID = re.compile(r"""\bid(?:=|:\s*)["']?(CKV_CD_[A-Z0-9_]+)""")
 EXPECT = re.compile(r"^# expect: (CKV_CD_\w+) (PASSED|FAILED|UNKNOWN) (\S+)$", re.M)
 
 
 def project_check_ids() -> list[str]:
-    ids = []
-    for path in sorted(POLICIES.rglob("*")):
-        if path.suffix in (".py", ".yaml") and path.name != "cd_k8s_common.py":
-            ids += CHECK_ID.findall(path.read_text())
-    return sorted(set(ids))
+    return sorted(policy_report.project_check_ids(POLICIES))
 
 
 def expectations() -> list[tuple[str, str, str, str]]:

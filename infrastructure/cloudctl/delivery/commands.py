@@ -48,6 +48,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--target-branch", default=os.environ.get("CI_DEFAULT_BRANCH", "main"))
     p.set_defaults(func=run_promote)
 
+    p = subparsers.add_parser(
+        "policy-report", help="checkov on rendered manifests, Terraform, Dockerfiles (JUnit)"
+    )
+    p.add_argument("--output", type=Path, default=Path(".build/policy"), help="report folder")
+    p.add_argument("--repo", type=Path, default=Path("."), help="the checkout to scan (default: .)")
+    p.set_defaults(func=run_policy_report)
+
     p = subparsers.add_parser("publish-note", help="create or update this job's one note on a merge request")
     p.add_argument("--key", required=True, help="which note, e.g. manifest-diff (one note per key)")
     p.add_argument("--body-file", required=True, type=Path, help="markdown body ('-' for stdin)")
@@ -207,3 +214,10 @@ def run_publish_note(args: argparse.Namespace) -> int:
     state, note_id = notes.publish_note(client, project, args.mr, args.key, body)
     print(f"merge request !{args.mr}: note {note_id} {state}")
     return 0
+
+
+def run_policy_report(args: argparse.Namespace) -> int:
+    from cloudctl.delivery import policy_report
+
+    root = _repo_root(args.repo)
+    return policy_report.run(root, (root / args.output) if not args.output.is_absolute() else args.output)

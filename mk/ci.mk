@@ -1,0 +1,42 @@
+# Delivery (issue 5): lint, the rendered diff, the policy report, the CI scripts' tests, and
+# ci-local, which runs a merge request pipeline's checks on this machine in one go.
+CI_OUT ?= $(ROOT)/.build
+
+.PHONY: lint
+lint: $(VENV)/.synced ## ruff, yamllint and hadolint over the repository
+	cd $(ROOT) && $(BIN)/ruff check .
+	cd $(ROOT) && $(BIN)/yamllint -c .yamllint.yaml .
+	cd $(ROOT) && $(BIN)/hadolint --failure-threshold warning services/*/Dockerfile
+
+# make diff BASE=origin/main [HEAD=<rev>] [FORMAT=markdown] [OUTPUT=file]: without HEAD, the working tree.
+.PHONY: diff
+diff: $(VENV)/.synced ## render every overlay and cluster at BASE and at HEAD (default: working tree) and diff
+	@test -n "$(BASE)" || { echo "usage: make diff BASE=origin/main [HEAD=rev] [FORMAT=markdown] [OUTPUT=file]" >&2; exit 2; }
+	$(BIN)/cloudctl diff --repo $(ROOT) --base "$(BASE)" $(if $(HEAD),--head "$(HEAD)") \
+	  $(if $(FORMAT),--format $(FORMAT)) $(if $(OUTPUT),--output "$(OUTPUT)")
+
+.PHONY: policy-report
+policy-report: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## checkov (project checks loaded) on rendered manifests, Terraform, Dockerfiles; JUnit in .build/policy
+	$(BIN)/cloudctl policy-report --repo $(ROOT) --output $(CI_OUT)/policy
+
+.PHONY: test-ci
+test-ci: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## tests of the delivery scripts, the checkov checks and .gitlab-ci.yml
+	cd $(ROOT) && $(BIN)/pytest -q tests/ci
+
+TEST_TARGETS += test-ci
+
+# The merge request pipeline's checks, in the pipeline's order; keeps going and fails at the end
+# if any failed, so one run shows every finding. BASE defaults to origin/main, else main.
+CI_LOCAL_BASE = $(or $(BASE),$(shell git -C $(ROOT) rev-parse -q --verify origin/main >/dev/null && echo origin/main || echo main))
+.PHONY: ci-local
+ci-local: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## run the merge request pipeline's checks locally (lint, test, policy report, diff)
+	@failed=""; \
+	for step in lint test policy-report; do \
+	  echo "=== ci-local: make $$step"; \
+	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	echo "=== ci-local: make diff BASE=$(CI_LOCAL_BASE)"; \
+	$(MAKE) --no-print-directory diff BASE="$(CI_LOCAL_BASE)" OUTPUT=$(CI_OUT)/diff/manifest-diff.txt \
+	  && echo "rendered diff: $(CI_OUT)/diff/manifest-diff.txt" || failed="$$failed diff"; \
+	if [ -n "$$failed" ]; then echo "ci-local: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "ci-local: every merge request check passed"
