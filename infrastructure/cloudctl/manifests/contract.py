@@ -165,7 +165,18 @@ def _probe_paths(container: dict) -> list[str]:
     ]
 
 
+# The same code with the same environment answers the same: ask it once per process.
+_PROBE_ANSWERS: dict[str, dict] = {}
+
+
 def _run_probe(root: Path, workload: Workload, env: dict, paths: list[str]) -> dict:
+    key = json.dumps([str(root), workload.folder, workload.app, env, paths], sort_keys=True)
+    if key not in _PROBE_ANSWERS:
+        _PROBE_ANSWERS[key] = _ask_code(root, workload, env, paths)
+    return _PROBE_ANSWERS[key]
+
+
+def _ask_code(root: Path, workload: Workload, env: dict, paths: list[str]) -> dict:
     request = {"kind": "gunicorn" if workload.app else "worker", "app": workload.app, "paths": paths}
     clean_env = {
         "PATH": os.environ.get("PATH", ""),
@@ -380,12 +391,9 @@ def _calls(
                         {"matchLabels": svc.doc["spec"].get("selector") or {}}, endpoint.labels
                     ):
                         target = item.get("targetPort", port)
-                        out.append(
-                            (
-                                endpoint,
-                                endpoint.ports.get(target, target) if isinstance(target, str) else target,
-                            )
-                        )
+                        number = endpoint.ports.get(target) if isinstance(target, str) else target
+                        if number is not None:  # an unknown port name is reported by check_wiring
+                            out.append((endpoint, number))
         return out
 
     for obj, endpoint in pods:

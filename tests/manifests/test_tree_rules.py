@@ -1,0 +1,148 @@
+"""Rules about the tree itself: no secret values in git, one image line per image per env, the
+account placeholder documented, pinned versions, wave order, and the READMEs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from manifest_helpers import ENVS, ROOT, find
+
+ACCOUNT = "123456789012"
+
+
+def yaml_docs(top):
+    for path in sorted((ROOT / top).rglob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict):
+                yield path, doc
+
+
+@pytest.mark.parametrize("top", ["base", "overlays", "apps", "clusters"])
+def test_no_secret_values_in_git(top):
+    for path, doc in yaml_docs(top):
+        if doc.get("kind") == "Secret":
+            assert not doc.get("data") and not doc.get("stringData"), f"{path}: a Secret with values"
+    text = "\n".join(p.read_text() for p in (ROOT / top).rglob("*.yaml"))
+    assert not re.search(r"(?i)(password|secret)\s*:\s*['\"]?[A-Za-z0-9+/]{12,}", text)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_images_component_holds_only_images_one_line_each(env):
+    path = ROOT / f"overlays/{env}/images/kustomization.yaml"
+    doc = yaml.safe_load(path.read_text())
+    assert doc["kind"] == "Component" and set(doc) == {"apiVersion", "kind", "images"}
+    assert [i["name"] for i in doc["images"]] == ["api-gateway", "inventory-app", "billing-app"]
+    for image in doc["images"]:
+        assert set(image) == {"name", "newName", "newTag"}
+        assert (
+            image["newName"]
+            == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/{env}/{image['name']}"
+        )
+        assert image["newTag"] != "latest"
+    account_lines = [line for line in path.read_text().splitlines() if ACCOUNT in line and "newName" in line]
+    assert len(account_lines) == 3
+
+
+def test_the_account_placeholder_appears_only_where_documented():
+    places = sorted(
+        str(p.relative_to(ROOT))
+        for top in ("base", "overlays", "apps", "clusters")
+        for p in (ROOT / top).rglob("*.yaml")
+        if ACCOUNT in p.read_text()
+    )
+    assert places == [
+        f"overlays/{env}/{part}"
+        for env in ENVS
+        for part in ("environment/environment.yaml", "images/kustomization.yaml")
+    ]
+    assert ACCOUNT in (ROOT / "overlays/README.md").read_text()
+
+
+def test_the_git_repository_is_written_once_per_cluster(rendered):
+    for env in ENVS:
+        text = (ROOT / f"clusters/{env}/root.yaml").read_text()
+        assert (
+            text.count("https://gitlab.com/cloud-design/cloud-design.git") == 3
+        )  # comment, project, root app
+        urls = {
+            o.doc["spec"]["source"]["repoURL"]
+            for o in rendered[f"clusters/{env}"].objects
+            if o.kind == "Application" and "chart" not in o.doc["spec"]["source"]
+        }
+        assert urls == {"https://gitlab.com/cloud-design/cloud-design.git"}
+
+
+def test_helm_charts_are_pinned_to_the_validated_crd_versions(rendered):
+    apps = {
+        o.name: o.doc["spec"]["source"] for o in rendered["clusters/dev"].objects if o.kind == "Application"
+    }
+    assert (apps["external-secrets"]["chart"], apps["external-secrets"]["targetRevision"]) == (
+        "external-secrets",
+        "2.9.0",
+    )
+    assert (apps["keda"]["chart"], apps["keda"]["targetRevision"]) == ("keda", "2.20.2")
+
+
+def wave(obj):
+    return int(obj.doc["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sync_waves_follow_the_issue_order(env, rendered):
+    objects = rendered[f"clusters/{env}"].objects
+    order = [
+        "movies-namespace",
+        "external-secrets",
+        "secret-store",
+        "movies-secrets",
+        "movies-rabbitmq",
+        "movies-workloads",
+    ]
+    waves = [wave(find(objects, "Application", name)) for name in order]
+    assert waves == sorted(waves) and len(set(waves)) == len(waves) - 0
+    assert wave(find(objects, "Application", "keda")) == wave(
+        find(objects, "Application", "external-secrets")
+    )
+    workloads = rendered[f"overlays/{env}/workloads"].objects
+    job = find(workloads, "Job", "migrations").doc["metadata"]["annotations"]
+    assert (
+        job["argocd.argoproj.io/hook"] == "PreSync"
+        and job["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
+    )
+    assert all(
+        wave(o) > wave(find(workloads, "Deployment", "billing"))
+        for o in workloads
+        if o.kind in ("HorizontalPodAutoscaler", "ScaledObject")
+    )
+
+
+def test_dev_prunes_prod_has_sync_windows(rendered):
+    for env, prune in (("dev", True), ("prod", False)):
+        objects = rendered[f"clusters/{env}"].objects
+        policy = find(objects, "Application", "movies-workloads").doc["spec"]["syncPolicy"]["automated"]
+        assert policy == {"prune": prune, "selfHeal": True}
+        windows = find(objects, "AppProject", "movies").doc["spec"].get("syncWindows", [])
+        assert (len(windows) > 0) == (env == "prod")
+        assert all(w["kind"] == "deny" and w["manualSync"] for w in windows)
+
+
+def test_nothing_uses_the_default_project(rendered):
+    for env in ENVS:
+        for obj in rendered[f"clusters/{env}"].objects:
+            if obj.kind == "Application":
+                assert obj.doc["spec"]["project"] in ("platform", "movies")
+
+
+def test_argocd_manages_itself_without_finalizer_and_with_server_side_apply(rendered):
+    app = find(rendered["clusters/prod"].objects, "Application", "argocd").doc
+    assert "finalizers" not in app["metadata"]
+    assert "ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]
+    assert app["spec"]["source"]["path"] == "clusters/prod/argocd"
+
+
+@pytest.mark.parametrize("folder", ["base", "overlays", "apps", "clusters"])
+def test_each_top_folder_has_a_readme(folder):
+    text = (ROOT / folder / "README.md").read_text()
+    assert len(text.splitlines()) >= 5
