@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 
 from common import config, jsonlog, metrics
@@ -48,9 +49,13 @@ def main() -> None:
         stop=stop,
     )
     relay = OutboxRelay(db, Publisher(values["AMQP_URL"], topology), stop)
-    server = start_health_server(
-        values["PORT"], SERVICE, {"rabbitmq": consumer.consuming.is_set, "database": db.ping}
-    )
+    try:
+        server = start_health_server(
+            values["PORT"], SERVICE, {"rabbitmq": consumer.consuming.is_set, "database": db.ping}
+        )
+    except OSError as exc:  # e.g. the port is taken: one line, like a config error
+        print(f"error: cannot listen on port {values['PORT']}: {exc.strerror}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     metrics.billing_consumer_up.set(0)
     relay.start()
     log.info("worker started", extra={"port": values["PORT"], "queue": topology.queue})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -239,3 +240,17 @@ def test_worker_bad_config_exits_with_one_line(billing_world: BillingWorld, env:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == line
+
+
+def test_worker_exits_with_one_line_when_its_port_is_taken(billing_world: BillingWorld) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = servicekit.run_cli(
+            ["python", "-m", "billing.worker"],
+            billing_world.env(PORT=str(port)),
+            cwd=servicekit.SERVICES / "billing",
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: cannot listen on port {port}: Address already in use"
