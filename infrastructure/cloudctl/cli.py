@@ -16,7 +16,10 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cloudctl", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="cloudctl",
+        description="Operate Cloud-Design: bootstrap AWS and Argo CD, validate manifests, deliver releases.",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
