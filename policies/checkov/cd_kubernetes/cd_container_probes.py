@@ -5,34 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from cd_k8s_common import LONG_RUNNING_KINDS, containers, pod_spec, pod_spec_prefix
+from cd_k8s_common import LONG_RUNNING_KINDS, PodSpecCheck, containers
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
+from checkov.common.models.enums import CheckCategories
 
 PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 
-class ContainerProbes(BaseK8Check):
+class ContainerProbes(PodSpecCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Every long-running container has liveness and readiness probes",
             id="CKV_CD_K8S_4",
-            categories=[CheckCategories.KUBERNETES],
-            supported_entities=LONG_RUNNING_KINDS,
+            category=CheckCategories.KUBERNETES,
+            kinds=LONG_RUNNING_KINDS,
         )
 
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        spec = pod_spec(conf)
-        if spec is None:
-            return CheckResult.UNKNOWN
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
         for prefix, container in containers(spec, init=False):
             for probe in ("livenessProbe", "readinessProbe"):
                 value = container.get(probe)
                 if not isinstance(value, dict) or not any(h in value for h in PROBE_HANDLERS):
-                    self.evaluated_keys = [f"{pod_spec_prefix(conf)}/{prefix}/{probe}"]
-                    return CheckResult.FAILED
-        return CheckResult.PASSED
+                    return f"{prefix}/{probe}"
+        return None
 
 
 check = ContainerProbes()

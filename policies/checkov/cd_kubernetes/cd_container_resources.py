@@ -4,33 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from cd_k8s_common import WORKLOAD_KINDS, containers, pod_spec, pod_spec_prefix
+from cd_k8s_common import PodSpecCheck, containers
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
+from checkov.common.models.enums import CheckCategories
 
 
-class ContainerResources(BaseK8Check):
+class ContainerResources(PodSpecCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Every container has CPU and memory requests and limits",
             id="CKV_CD_K8S_3",
-            categories=[CheckCategories.KUBERNETES],
-            supported_entities=WORKLOAD_KINDS,
+            category=CheckCategories.KUBERNETES,
         )
 
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        spec = pod_spec(conf)
-        if spec is None:
-            return CheckResult.UNKNOWN
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
         for prefix, container in containers(spec):
-            resources = container.get("resources") or {}
+            resources = container.get("resources")
             for section in ("requests", "limits"):
                 values = resources.get(section) if isinstance(resources, dict) else None
                 if not isinstance(values, dict) or not values.get("cpu") or not values.get("memory"):
-                    self.evaluated_keys = [f"{pod_spec_prefix(conf)}/{prefix}/resources/{section}"]
-                    return CheckResult.FAILED
-        return CheckResult.PASSED
+                    return f"{prefix}/resources/{section}"
+        return None
 
 
 check = ContainerResources()

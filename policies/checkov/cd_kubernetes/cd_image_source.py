@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cd_k8s_common import WORKLOAD_KINDS, containers, pod_spec, pod_spec_prefix
+from cd_k8s_common import PodSpecCheck, containers
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
+from checkov.common.models.enums import CheckCategories
 
 PROJECT_ECR = re.compile(
     r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/cloud-design/(?P<env>[a-z0-9-]+)/[a-z0-9-]+"
@@ -23,28 +22,23 @@ ALLOWED_UPSTREAM = re.compile(
 NAMESPACE_ENV = re.compile(r"movies-(?P<env>[a-z0-9]+)")
 
 
-class ImageFromProjectRegistry(BaseK8Check):
+class ImageFromProjectRegistry(PodSpecCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Images come only from this project's ECR (or the contract's pinned upstream images)",
             id="CKV_CD_K8S_1",
-            categories=[CheckCategories.SUPPLY_CHAIN],
-            supported_entities=WORKLOAD_KINDS,
+            category=CheckCategories.SUPPLY_CHAIN,
         )
 
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        spec = pod_spec(conf)
-        if spec is None:
-            return CheckResult.UNKNOWN
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
         namespace = NAMESPACE_ENV.fullmatch((conf.get("metadata") or {}).get("namespace") or "")
         for prefix, container in containers(spec):
             image = str(container.get("image") or "")
             match = PROJECT_ECR.fullmatch(image)
             wrong_env = match and namespace and match["env"] != namespace["env"]
             if (not match and not ALLOWED_UPSTREAM.fullmatch(image)) or wrong_env:
-                self.evaluated_keys = [f"{pod_spec_prefix(conf)}/{prefix}/image"]
-                return CheckResult.FAILED
-        return CheckResult.PASSED
+                return f"{prefix}/image"
+        return None
 
 
 check = ImageFromProjectRegistry()

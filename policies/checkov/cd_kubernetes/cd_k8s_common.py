@@ -1,11 +1,15 @@
 """What this project's Kubernetes checks share: where pods live in each kind, and which objects are prod.
 
-Checkov executes every .py file here; this one defines no check, the others import it.
+Checkov executes every .py file here; this one registers no check (it creates no instance),
+the others import it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
 
 PROD_NAMESPACES = frozenset({"movies-prod"})
 
@@ -47,3 +51,29 @@ def is_prod(conf: dict[str, Any]) -> bool:
 
 def pod_spec_prefix(conf: dict[str, Any]) -> str:
     return "/".join(POD_SPEC_PATHS.get(conf.get("kind", ""), ()))
+
+
+class PodSpecCheck(BaseK8Check):
+    """A check of the PodSpec inside any workload kind. Subclasses implement violation(), returning
+    the offending key (relative to the PodSpec) or None; applies() can narrow the objects."""
+
+    def __init__(
+        self, name: str, id: str, category: CheckCategories, kinds: tuple[str, ...] = WORKLOAD_KINDS
+    ):
+        super().__init__(name=name, id=id, categories=[category], supported_entities=kinds)
+
+    def applies(self, conf: dict[str, Any]) -> bool:
+        return True
+
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+        spec = pod_spec(conf)
+        if spec is None or not self.applies(conf):
+            return CheckResult.UNKNOWN
+        key = self.violation(conf, spec)
+        if key is None:
+            return CheckResult.PASSED
+        self.evaluated_keys = [f"{pod_spec_prefix(conf)}/{key}"]
+        return CheckResult.FAILED

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cd_k8s_common import WORKLOAD_KINDS, containers, is_prod, pod_spec, pod_spec_prefix
+from cd_k8s_common import PodSpecCheck, containers, is_prod
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
+from checkov.common.models.enums import CheckCategories
 
 
 def _tag(image: str) -> str | None:
@@ -19,25 +18,22 @@ def _tag(image: str) -> str | None:
     return "" if "@" in image else None
 
 
-class ProdImageNotLatest(BaseK8Check):
+class ProdImageNotLatest(PodSpecCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Prod images carry an immutable tag or digest, never :latest",
             id="CKV_CD_K8S_2",
-            categories=[CheckCategories.SUPPLY_CHAIN],
-            supported_entities=WORKLOAD_KINDS,
+            category=CheckCategories.SUPPLY_CHAIN,
         )
 
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        spec = pod_spec(conf)
-        if spec is None or not is_prod(conf):
-            return CheckResult.UNKNOWN
+    def applies(self, conf: dict[str, Any]) -> bool:
+        return is_prod(conf)
+
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
         for prefix, container in containers(spec):
-            tag = _tag(str(container.get("image") or ""))
-            if tag is None or tag == "latest":
-                self.evaluated_keys = [f"{pod_spec_prefix(conf)}/{prefix}/image"]
-                return CheckResult.FAILED
-        return CheckResult.PASSED
+            if _tag(str(container.get("image") or "")) in (None, "latest"):
+                return f"{prefix}/image"
+        return None
 
 
 check = ProdImageNotLatest()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cd_k8s_common import WORKLOAD_KINDS, containers, pod_spec, pod_spec_prefix
+from cd_k8s_common import PodSpecCheck, containers
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
+from checkov.common.models.enums import CheckCategories
 
 ALLOWED_SECCOMP = ("RuntimeDefault", "Localhost")
 
@@ -46,31 +45,24 @@ def _violation(pod: dict[str, Any], ctx: dict[str, Any]) -> str | None:
     return None
 
 
-class RestrictedSecurityContext(BaseK8Check):
+class RestrictedSecurityContext(PodSpecCheck):
     def __init__(self) -> None:
         super().__init__(
             name="Every container runs with the restricted securityContext and a read-only root filesystem",
             id="CKV_CD_K8S_5",
-            categories=[CheckCategories.KUBERNETES],
-            supported_entities=WORKLOAD_KINDS,
+            category=CheckCategories.KUBERNETES,
         )
 
-    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
-        spec = pod_spec(conf)
-        if spec is None:
-            return CheckResult.UNKNOWN
-        base = pod_spec_prefix(conf)
+    def violation(self, conf: dict[str, Any], spec: dict[str, Any]) -> str | None:
         for host in ("hostNetwork", "hostPID", "hostIPC"):
             if spec.get(host) is True:
-                self.evaluated_keys = [f"{base}/{host}"]
-                return CheckResult.FAILED
+                return host
         pod = _dict(spec.get("securityContext"))
         for prefix, container in containers(spec):
             field = _violation(pod, _dict(container.get("securityContext")))
             if field:
-                self.evaluated_keys = [f"{base}/{prefix}/securityContext/{field}"]
-                return CheckResult.FAILED
-        return CheckResult.PASSED
+                return f"{prefix}/securityContext/{field}"
+        return None
 
 
 check = RestrictedSecurityContext()
