@@ -24,9 +24,12 @@ from common import config
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-# Chosen by measurement (docs/benchmarks.md): sync workers beat gthread for these DB-bound and
-# proxying Flask apps on 2 cores (threads in one process contend for the GIL).
-DEFAULT_WORKER_CLASS = "sync"
+# Chosen by measurement on the 2-core machine (docs/benchmarks.md): gthread beat sync here,
+# because a sync worker closes every connection (no keep-alive), so each request pays a TCP
+# handshake and waits in the accept backlog behind the other clients' connections; threads keep
+# connections open (from wrk, the ALB, and the gateway's urllib3 pool to the services).
+DEFAULT_WORKER_CLASS = "gthread"
+DEFAULT_THREADS = 4
 
 
 def prepare_multiproc_dir(service: str) -> str:
@@ -62,7 +65,11 @@ def _require_multiprocess_metrics() -> None:
 
 
 def gunicorn_settings(
-    service: str, settings_spec: str, *, worker_class: str = DEFAULT_WORKER_CLASS
+    service: str,
+    settings_spec: str,
+    *,
+    worker_class: str = DEFAULT_WORKER_CLASS,
+    threads: int = DEFAULT_THREADS,
 ) -> dict[str, Any]:
     """Validate the service's env in the master (bad env: one line, exit 2) and return settings.
 
@@ -77,6 +84,7 @@ def gunicorn_settings(
         "bind": f"0.0.0.0:{values['PORT']}",
         "workers": values.get("WEB_CONCURRENCY") or config.DEFAULT_WEB_CONCURRENCY,
         "worker_class": worker_class,
+        "threads": threads,  # ignored by sync workers
         "loglevel": values["LOG_LEVEL"].lower(),
         "accesslog": "-",
         "errorlog": "-",

@@ -117,8 +117,8 @@ def start_stack(layout: Layout, log: Path) -> Stack:
                 folder, app = GUNICORN[name]
                 env["WEB_CONCURRENCY"] = str(layout.workers[name])
                 args = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
-                if layout.worker_class != "sync":  # command-line flags override the config file
-                    args += ["--worker-class", layout.worker_class, "--threads", str(layout.threads)]
+                # Command-line flags override the config file's defaults.
+                args += ["--worker-class", layout.worker_class, "--threads", str(layout.threads)]
                 args.append(app)
             process = processes.start(args, local.SERVICES_DIR / folder, env, output)
             stack.running.append(process)
@@ -207,11 +207,13 @@ def machine() -> dict[str, str]:
 
 
 LAYOUTS = {
-    "sync-2": Layout("sync, 2 workers each", {"gateway": 2, "inventory": 2, "billing": 2}),
     "sync-4": Layout("sync, 4 workers each", {"gateway": 4, "inventory": 4, "billing": 4}),
     "sync-6": Layout("sync, 6 workers each", {"gateway": 6, "inventory": 6, "billing": 6}),
     "gthread-2x4": Layout(
         "gthread, 2 workers x 4 threads", {"gateway": 2, "inventory": 2, "billing": 2}, "gthread", 4
+    ),
+    "gthread-4x4": Layout(
+        "gthread, 4 workers x 4 threads", {"gateway": 4, "inventory": 4, "billing": 4}, "gthread", 4
     ),
 }
 
@@ -318,7 +320,9 @@ def main() -> None:
     parser.add_argument(
         "--layouts", default=",".join(LAYOUTS), help="layouts to compare (first: with orders)"
     )
-    parser.add_argument("--chosen", default="sync-4", help="the layout of the defaults (gets the order runs)")
+    parser.add_argument(
+        "--chosen", default="gthread-4x4", help="the layout of the defaults (gets the order runs)"
+    )
     parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
     args = parser.parse_args()
     if args.chosen not in args.layouts.split(","):
@@ -331,6 +335,9 @@ def main() -> None:
     for key in args.layouts.split(","):
         print(f"bench: measuring {LAYOUTS[key].name}", file=sys.stderr)
         runs[key] = {"layout": LAYOUTS[key], **measure(LAYOUTS[key], args.seconds, log, key == args.chosen)}
+        for what, result in runs[key].items():
+            if isinstance(result, wrk.Result):
+                print(f"bench:   {what}: {result}", file=sys.stderr)
     text = report(args.chosen, runs, info, args.seconds)
     if args.output:
         args.output.write_text(text)
