@@ -22,6 +22,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A client-sent id is kept only when it is short and plain (it ends up in logs and headers).
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_ROUTE = "<unmatched>"
+# Metric labels must stay a small set: any other method a client invents is counted as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 log = logging.getLogger("common.web")
 
@@ -73,7 +75,8 @@ def create_base_app(
         started = g.get("request_started")
         if started is not None:
             route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
-            labels = (route, request.method, str(response.status_code))
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            labels = (route, method, str(response.status_code))
             metrics.http_requests_total.labels(*labels).inc()
             metrics.http_request_duration_seconds.labels(*labels).observe(time.perf_counter() - started)
         return response

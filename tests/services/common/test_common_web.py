@@ -128,10 +128,13 @@ def test_request_ids_are_generated_and_sanitised(client) -> None:
 def test_metrics_are_labelled_by_route_template(client) -> None:
     client.get("/nowhere/42")
     client.get("/teapot")
+    client.open("/teapot", method="BREW")
     text = client.get("/metrics").get_data(as_text=True)
     assert 'http_requests_total{method="GET",route="<unmatched>",status="404"}' in text
     assert 'http_requests_total{method="GET",route="/teapot",status="418"}' in text
     assert "/nowhere/42" not in text
+    assert 'http_requests_total{method="other",route="<unmatched>",status="405"}' in text
+    assert "BREW" not in text
 
 
 def test_json_log_lines_carry_service_request_id_and_extras(capsys) -> None:
