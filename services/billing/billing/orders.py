@@ -86,5 +86,4 @@ def mark_published(db: Database, outbox_id: int) -> None:
     with db.transaction() as cur:
         # No need to wait for the WAL flush: if this delete is lost in a crash, the relay
         # publishes the order once more and the worker ignores the duplicate.
-        cur.execute("SET LOCAL synchronous_commit = off")
-        cur.execute("DELETE FROM outbox WHERE id = %s", (outbox_id,))
+        cur.execute("SET LOCAL synchronous_commit = off; DELETE FROM outbox WHERE id = %s", (outbox_id,))
