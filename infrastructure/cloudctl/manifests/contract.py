@@ -61,6 +61,7 @@ COMMANDS = {
 COMMAND_IMAGES = {"inventory.migrate": "inventory-app", "billing.migrate": "billing-app"}
 # Fixed NodePorts the load balancer targets.
 NODE_PORTS = {"api-gateway": 30000, "inventory": 30001, "billing": 30002}
+ARGOCD_NODE_PORT = 30080
 DNS = netpol.Endpoint("kube-system", {"k8s-app": "kube-dns"})
 KEDA_OPERATOR = netpol.Endpoint("keda", {"app.kubernetes.io/name": "keda-operator"})
 
@@ -481,4 +482,23 @@ def check(root: Path, env_name: str, objects: list[Obj]) -> list[str]:
     problems += check_wiring(env)
     problems += check_rabbitmq(root, env)
     problems += check_network(env)
+    return problems
+
+
+def check_argocd(objects: list[Obj]) -> list[str]:
+    """The load balancer's /argocd* rule reaches the UI: NodePort 30080, served under /argocd."""
+    server = next((o for o in objects if o.kind == "Service" and o.name == "argocd-server"), None)
+    params = next((o for o in objects if o.kind == "ConfigMap" and o.name == "argocd-cmd-params-cm"), None)
+    if server is None or params is None:
+        return ["argocd: the install renders no argocd-server Service or argocd-cmd-params-cm"]
+    problems = []
+    node_ports = [p.get("nodePort") for p in server.doc["spec"].get("ports", []) if p.get("name") == "http"]
+    if server.doc["spec"].get("type") != "NodePort" or node_ports != [ARGOCD_NODE_PORT]:
+        problems.append(
+            f"{server.where()}: the http port must be NodePort {ARGOCD_NODE_PORT} (the ALB's target)"
+        )
+    if (params.doc.get("data") or {}).get("server.rootpath") != "/argocd":
+        problems.append(
+            f"{params.where()}: server.rootpath must be /argocd (the load balancer forwards /argocd*)"
+        )
     return problems
