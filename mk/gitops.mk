@@ -1,9 +1,9 @@
 # GitOps tree (base/, overlays/, apps/, clusters/): offline render and proof.
 .PHONY: validate test-gitops
 validate: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## render every kustomization offline; schema, contract, capacity, checkov
-	$(BIN)/python -m cloudctl.manifests validate
+	cd $(ROOT) && $(BIN)/python -m cloudctl.manifests validate
 
 test-gitops: $(VENV)/.synced $(VENV_CHECKOV)/.synced validate ## make validate, then the manifest tests (broken manifests must fail)
-	$(BIN)/pytest -q tests/manifests
+	cd $(ROOT) && $(BIN)/pytest -q tests/manifests
 
 TEST_TARGETS += test-gitops
