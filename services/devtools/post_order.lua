@@ -1,9 +1,17 @@
--- wrk script for `make bench`: POST /api/orders with a valid order (user ids spread over 1..1000).
+-- wrk script for `make bench`: POST /api/orders with valid, distinct orders. Each (user, movie)
+-- pair is new, so the worker completes every one (a repeated pair is rejected "already purchased").
+-- Thread n uses user ids from n * 10,000,000 + 1 upwards.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("base", threads * 10000000)
+end
+
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"user_id": %d, "movie_id": %d, "price": "9.99"}', counter % 1000 + 1, counter % 20 + 1)
+  local body = string.format('{"user_id": %d, "movie_id": 1, "price": "9.99"}', base + counter)
   return wrk.format(nil, nil, nil, body)
 end
