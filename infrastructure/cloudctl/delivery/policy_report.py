@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,9 +121,15 @@ def verdict(report: Report, expected_checks: set[str]) -> list[str]:
 
 
 def run(root: Path, out: Path) -> int:
-    rendered = out / "rendered"
-    write_rendered(root, rendered)
-    report = run_checkov(root, rendered, out)
+    out.mkdir(parents=True, exist_ok=True)
+    # checkov skips hidden folders (such as .build/), so the manifests are scanned from a temporary
+    # folder and kept next to the report afterwards.
+    with tempfile.TemporaryDirectory(prefix="cloudctl-policy-") as scratch:
+        rendered = Path(scratch) / "rendered"
+        write_rendered(root, rendered)
+        report = run_checkov(root, rendered, out)
+        shutil.rmtree(out / "rendered", ignore_errors=True)
+        shutil.copytree(rendered, out / "rendered")
     problems = verdict(report, project_check_ids(root / "policies/checkov"))
     for line in report.failed:
         print(f"FAILED {line}")
