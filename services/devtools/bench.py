@@ -263,6 +263,14 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
+    failed = sum(r.errors for run in runs.values() for r in run.values() if isinstance(r, wrk.Result))
+    warning = (
+        [f"**{failed} requests failed during these runs (see the errors columns): the figures are not",
+         "representative; find the cause in the service logs and re-run.**", ""]
+        if failed
+        else []
+    )  # fmt: skip
+
     lines = [
         "# Benchmarks",
         "",
@@ -272,6 +280,7 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
         "and RabbitMQ on the same machine. Numbers from a busy shared machine are noisy: compare",
         "ratios measured in one run, and re-run on a quiet machine before drawing conclusions.",
         "",
+        *warning,
         "## Machine",
         "",
         *[f"- {key}: {value}" for key, value in info.items()],
@@ -302,15 +311,16 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
         "",
         "## Worker class and count (GET runs; how the defaults were chosen)",
         "",
-        "| layout | direct req/s | direct p99 ms | gateway req/s | gateway p99 ms | gateway/direct |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| layout | direct req/s | direct p99 ms | gateway req/s | gateway p99 ms | gateway/direct "
+        "| errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs.values():
         d, g = run["direct"], run["gateway"]
         lines.append(
             f"| {run['layout'].name} | {d.requests_per_second:.0f} | {d.p99_ms:.1f} | "
             f"{g.requests_per_second:.0f} | {g.p99_ms:.1f} | "
-            f"{g.requests_per_second / d.requests_per_second:.0%} |"
+            f"{g.requests_per_second / d.requests_per_second:.0%} | {d.errors + g.errors} |"
         )
     lines += [
         "",
