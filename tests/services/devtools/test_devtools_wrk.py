@@ -25,7 +25,9 @@ Transfer/sec:      1.58MB
 
 def test_parse_reads_rate_percentiles_in_ms_and_all_errors() -> None:
     result = wrk.parse(OUTPUT)
-    assert result == wrk.Result(requests_per_second=700.07, p50_ms=0.85, p99_ms=1020.0, requests=3527, errors=56)
+    assert result == wrk.Result(
+        requests_per_second=700.07, p50_ms=0.85, p99_ms=1020.0, requests=3527, errors=56
+    )
 
 
 def test_parse_refuses_output_it_does_not_understand() -> None:
