@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from decimal import Decimal
@@ -76,3 +77,16 @@ def test_unknown_order_is_404_through_the_gateway(stack) -> None:
     response = requests.get(f"{stack.url}/api/orders/{uuid.uuid4()}", timeout=10)
     assert response.status_code == 404
     assert "not found" in response.json()["message"]
+
+
+def test_request_id_reaches_the_upstream_and_every_log(stack) -> None:
+    sent = f"trace-{uuid.uuid4()}"
+    response = requests.get(f"{stack.url}/api/movies", headers={"X-Request-ID": sent}, timeout=10)
+    assert response.headers["X-Request-ID"] == sent
+    deadline = time.monotonic() + 5  # access log lines are written just after the response
+    while time.monotonic() < deadline and not all(sent in s.logs() for s in (stack.gateway, stack.inventory)):
+        time.sleep(0.05)
+    for service in (stack.gateway, stack.inventory):
+        lines = [json.loads(line) for line in service.logs().splitlines() if sent in line]
+        assert lines, f"{service.name} never logged {sent}"
+        assert all(line["request_id"] == sent for line in lines)
