@@ -53,6 +53,17 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
             f"({time.monotonic() - started:.1f}s)"
         )
         per_env = deployed.targets(renderings)
+        charts = sorted(
+            {
+                f"{a.doc['spec']['source']['chart']} {a.doc['spec']['source']['targetRevision']}"
+                for env in per_env
+                for a in deployed.helm_charts(renderings, env)
+            }
+        )
+        note(
+            f"deployed: {', '.join(f'{env}: {len(t)} kustomizations' for env, t in per_env.items())}; "
+            f"Helm charts not rendered offline (sized from their values): {', '.join(charts) or 'none'}"
+        )
 
         if "schema" in stages:
             version = tree.kubernetes_version(root)
