@@ -32,7 +32,7 @@ $(VENV)/.synced: $(UV) requirements/dev.txt
 
 # checkov lives apart: it installs bc-python-hcl2, which replaces python-hcl2's `hcl2` module.
 $(VENV_CHECKOV)/.synced: $(UV) requirements/checkov.txt
-	$(UV) venv --quiet --python $(PYTHON) $(VENV_CHECKOV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV_CHECKOV)
 	$(UV) pip sync --quiet --python $(VENV_CHECKOV)/bin/python requirements/checkov.txt
 	@touch $@
 
