@@ -19,7 +19,7 @@ ROUTES = {
     "api-gateway": (30000, ["/api/*"], "/health"),
     "inventory": (30001, ["/inventory/*"], "/health"),
     "billing": (30002, ["/billing/*"], "/health"),
-    "argocd": (30080, ["/argocd*"], "/argocd/healthz"),
+    "argocd": (30080, ["/argocd*"], "/healthz"),
 }
 
 

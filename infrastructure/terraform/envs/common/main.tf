@@ -8,7 +8,7 @@ locals {
     "api-gateway" = { node_port = 30000, path_patterns = ["/api/*"], health_check_path = "/health", priority = 10 }
     "inventory"   = { node_port = 30001, path_patterns = ["/inventory/*"], health_check_path = "/health", priority = 20 }
     "billing"     = { node_port = 30002, path_patterns = ["/billing/*"], health_check_path = "/health", priority = 30 }
-    "argocd"      = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/argocd/healthz", priority = 40 }
+    "argocd"      = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/healthz", priority = 40 }
   }
   node_names = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
   # Data survives `terraform destroy` only where deletion protection is on (prod).
