@@ -10,6 +10,7 @@ from terraform_hcl import ENVS, MODULE_DIRS, ROOT_DIRS, TERRAFORM, labelled, loa
 
 ALL_DIRS = (*ROOT_DIRS, *MODULE_DIRS)
 EXPECTED_MODULES = {
+    "ci_oidc",
     "cluster",
     "database",
     "iam",

@@ -127,3 +127,24 @@ module "monitoring" {
   target_group_arn_suffixes = module.load_balancer.target_group_arn_suffixes
   rds_identifier            = module.database.identifier
 }
+
+# GitLab CI's roles (docs/delivery.md "Credentials"): <name>-ci-plan for terraform plan and drift,
+# <name>-ci-push for kaniko pushes (dev) and the dev -> prod image copy (prod).
+module "ci_oidc" {
+  source               = "../../modules/ci_oidc"
+  name                 = local.name
+  gitlab_url           = var.gitlab_url
+  project_path         = var.gitlab_project_path
+  deploy_branch        = var.gitlab_deploy_branch
+  create_oidc_provider = var.create_oidc_provider
+  push_repository_arns = values(module.registry.repository_arns)
+  promotion_source_repositories = var.promote_images_from == null ? [] : [
+    for image in keys(module.registry.repository_arns) : "cloud-design/${var.promote_images_from}/${image}"
+  ]
+  state_bucket_name = var.state_bucket_name
+  state_key         = "envs/${var.environment}/terraform.tfstate" # backend.hcl's key
+  bucket_arns       = [module.storage.logs_bucket_arn, module.storage.backups_bucket_arn]
+  kms_key_arn       = module.kms.key_arn
+  secrets_prefix    = "cloud-design/${var.environment}"
+  ssm_prefix        = local.ssm_prefix
+}

@@ -83,3 +83,13 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard."
   value       = module.monitoring.dashboard_name
 }
+
+output "ci_plan_role_arn" {
+  description = "Role ARN for the CI variable AWS_PLAN_ROLE_ARN_<ENV>: read-only terraform plan (merge requests, drift)."
+  value       = module.ci_oidc.plan_role_arn
+}
+
+output "ci_push_role_arn" {
+  description = "Role ARN for the CI variable AWS_ROLE_ARN_<ENV>: kaniko pushes (dev) or the promotion copy (prod), deploy branch only."
+  value       = module.ci_oidc.push_role_arn
+}

@@ -95,3 +95,44 @@ variable "alarm_email" {
   type        = string
   default     = null
 }
+
+# --- GitLab CI access (modules/ci_oidc) ---------------------------------------------------------
+variable "gitlab_url" {
+  description = "URL of the GitLab instance whose CI id_tokens the CI roles trust."
+  type        = string
+  default     = "https://gitlab.com"
+}
+
+variable "gitlab_project_path" {
+  description = "GitLab project path (<group>/<project>) whose pipelines may assume the CI roles."
+  type        = string
+}
+
+variable "gitlab_deploy_branch" {
+  description = "The branch whose pipelines may push images (GitLab's default branch)."
+  type        = string
+  default     = "main"
+}
+
+variable "create_oidc_provider" {
+  description = "Create the account's IAM OIDC provider for gitlab_url here; false when another root (dev, in a shared account) owns it."
+  type        = bool
+  default     = true
+}
+
+variable "promote_images_from" {
+  description = "Environment whose ECR repositories (same account and region) the push role may pull from to promote images; null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.promote_images_from == null ? true : var.promote_images_from == "dev"
+    error_message = "promote_images_from must be null or dev."
+  }
+}
+
+variable "state_bucket_name" {
+  description = "The state bucket the plan role reads; null means the state root's default cloud-design-tfstate-<account>."
+  type        = string
+  default     = null
+}

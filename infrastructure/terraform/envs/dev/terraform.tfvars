@@ -14,3 +14,7 @@ log_retention_days      = 14
 admin_cidr      = "203.0.113.10/32"
 certificate_arn = null
 ecr_keep_images = 30
+# GitLab CI roles: the project path (the same placeholder as clusters/'s repoURL; set yours).
+# dev owns the account's GitLab OIDC provider.
+gitlab_project_path  = "cloud-design/cloud-design"
+create_oidc_provider = true

@@ -14,3 +14,9 @@ log_retention_days      = 90
 admin_cidr      = "203.0.113.10/32"
 certificate_arn = null
 ecr_keep_images = 50
+# GitLab CI roles: the project path (the same placeholder as clusters/'s repoURL; set yours).
+# dev and prod share one account here, so dev's root creates the GitLab OIDC provider and prod
+# looks it up (apply dev first); set true when prod has an account of its own.
+gitlab_project_path  = "cloud-design/cloud-design"
+create_oidc_provider = false
+promote_images_from  = "dev"
