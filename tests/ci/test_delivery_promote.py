@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-from cloudctl.delivery import commands, gitlab_api, images, promote
+from cloudctl.delivery import commands, ecr_copy, gitlab_api, images, promote
 from cloudctl.errors import CloudctlError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -182,14 +182,19 @@ def test_images_are_copied_between_the_repositories_named_in_the_files():
         stub.add_response(
             "batch_get_image",
             {
-                "images": [{"imageManifest": manifest, "imageManifestMediaType": promote.MANIFEST_TYPES[1]}],
+                "images": [
+                    {
+                        "imageManifest": manifest,
+                        "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
+                    }
+                ],
                 "failures": [],
             },
             {
                 "registryId": "123456789012",
                 "repositoryName": f"cloud-design/dev/{name}",
                 "imageIds": [{"imageTag": "3f2a9c1"}],
-                "acceptedMediaTypes": promote.MANIFEST_TYPES,
+                "acceptedMediaTypes": ecr_copy.MANIFEST_TYPES,
             },
         )
         if name == "api-gateway":
@@ -200,7 +205,7 @@ def test_images_are_copied_between_the_repositories_named_in_the_files():
                     "registryId": "123456789012",
                     "repositoryName": f"cloud-design/prod/{name}",
                     "imageManifest": manifest,
-                    "imageManifestMediaType": promote.MANIFEST_TYPES[1],
+                    "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
                     "imageTag": "3f2a9c1",
                 },
             )

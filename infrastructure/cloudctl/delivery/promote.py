@@ -5,40 +5,15 @@ and opening the promotion merge request. Merging that MR is what deploys prod.
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
+import urllib3
+from botocore.exceptions import BotoCoreError
 from gitlab.v4.objects import Project
 
 from cloudctl.delivery import images
+from cloudctl.delivery.ecr_copy import ImageCopier, Repository
 from cloudctl.delivery.gitlab_api import api_errors, commit_file, read_file
 from cloudctl.errors import CloudctlError
-
-# <account>.dkr.ecr.<region>.amazonaws.com/<repository>
-ECR_IMAGE = re.compile(
-    r"(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)"
-)
-MANIFEST_TYPES = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-]
-
-
-@dataclass(frozen=True)
-class Repository:
-    registry: str
-    region: str
-    name: str
-
-    @classmethod
-    def parse(cls, new_name: str, source: str) -> Repository:
-        match = ECR_IMAGE.fullmatch(new_name or "")
-        if not match:
-            raise CloudctlError(f"{source}: newName {new_name!r} is not an ECR repository")
-        return cls(match["registry"], match["region"], match["repository"])
 
 
 def promotion_tags(source_text: str, source: str) -> dict[str, str]:
@@ -51,10 +26,16 @@ def promotion_tags(source_text: str, source: str) -> dict[str, str]:
 
 
 def copy_images(
-    ecr, source_text: str, target_text: str, tags: dict[str, str], source: str, target: str
+    ecr,
+    source_text: str,
+    target_text: str,
+    tags: dict[str, str],
+    source: str,
+    target: str,
+    http: urllib3.PoolManager | None = None,
 ) -> list[str]:
-    """Copy each image's manifest from the source to the target repository under the same tag
-    (ECR's batch_get_image + put_image: no pull, no push of layers). Returns the names copied."""
+    """Copy each image (manifest, and every blob the target lacks) from the source to the target
+    repository under the same tag; see ecr_copy. Returns the names copied (not those already there)."""
     source_entries = images.entries_in_text(source_text, source)
     target_entries = images.entries_in_text(target_text, target)
     copied = []
@@ -64,28 +45,8 @@ def copy_images(
         src = Repository.parse(source_entries[name].new_name, source)
         dst = Repository.parse(target_entries[name].new_name, target)
         try:
-            found = ecr.batch_get_image(
-                registryId=src.registry,
-                repositoryName=src.name,
-                imageIds=[{"imageTag": tag}],
-                acceptedMediaTypes=MANIFEST_TYPES,
-            )
-            if not found.get("images"):
-                reason = (found.get("failures") or [{}])[0].get("failureReason", "not found")
-                raise CloudctlError(f"image {src.name}:{tag} cannot be read: {reason}")
-            image = found["images"][0]
-            ecr.put_image(
-                registryId=dst.registry,
-                repositoryName=dst.name,
-                imageManifest=image["imageManifest"],
-                imageManifestMediaType=image.get("imageManifestMediaType", MANIFEST_TYPES[1]),
-                imageTag=tag,
-            )
-            copied.append(name)
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ImageAlreadyExistsException":
-                continue  # the same manifest already carries this tag: re-running a promotion is safe
-            raise CloudctlError(f"ECR: cannot copy {src.name}:{tag} to {dst.name}: {err}") from err
+            if ImageCopier(ecr, src, dst, http).copy(tag):
+                copied.append(name)
         except BotoCoreError as err:
             raise CloudctlError(f"ECR: cannot copy {src.name}:{tag} to {dst.name}: {err}") from err
     return copied
