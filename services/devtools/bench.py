@@ -226,34 +226,62 @@ LAYOUTS = {
 }
 
 
-def measure(layout: Layout, seconds: int, log: Path, with_orders: bool) -> dict[str, object]:
+def measure_gets(stack: Stack, seconds: int) -> dict[str, wrk.Result]:
+    return {
+        "direct": wrk.run(stack.urls["inventory"] + "/movies", connections=CONNECTIONS, seconds=seconds),
+        "gateway": wrk.run(stack.urls["gateway"] + "/api/movies", connections=CONNECTIONS, seconds=seconds),
+    }
+
+
+def headline(layout: Layout, seconds: int, log: Path) -> dict[str, object]:
+    """The issue's four measurements, on one stack of the chosen layout."""
     stack = start_stack(layout, log)
     try:
         time.sleep(1)
-        results: dict[str, object] = {
-            "direct": wrk.run(stack.urls["inventory"] + "/movies", connections=CONNECTIONS, seconds=seconds),
-            "gateway": wrk.run(
-                stack.urls["gateway"] + "/api/movies", connections=CONNECTIONS, seconds=seconds
-            ),
-        }
-        if with_orders:
-            since = datetime.now(UTC)
-            results["post"] = wrk.run(
-                stack.urls["gateway"] + "/api/orders",
-                connections=CONNECTIONS,
-                seconds=seconds,
-                script=HERE / "post_order.lua",
-            )
-            wait_for_drain(since)
-            results["e2e_loaded"] = order_latencies(since)
-            results["e2e_single"] = single_order_latency(stack.urls["gateway"], 100)
+        results: dict[str, object] = dict(measure_gets(stack, seconds))
+        since = datetime.now(UTC)
+        results["post"] = wrk.run(
+            stack.urls["gateway"] + "/api/orders",
+            connections=CONNECTIONS,
+            seconds=seconds,
+            script=HERE / "post_order.lua",
+        )
+        wait_for_drain(since)
+        results["e2e_loaded"] = order_latencies(since)
+        results["e2e_single"] = single_order_latency(stack.urls["gateway"], 100)
         return results
     finally:
         stack.stop()
 
 
-def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: int) -> str:
-    main = runs[chosen]
+def compare(keys: list[str], rounds: int, seconds: int, log: Path) -> dict[str, list[dict[str, wrk.Result]]]:
+    """GET runs of every layout, in rounds whose order rotates, so a noisy minute on a shared
+    machine hits every layout rather than one."""
+    results: dict[str, list[dict[str, wrk.Result]]] = {key: [] for key in keys}
+    for round_number in range(rounds):
+        rotation = keys[round_number % len(keys) :] + keys[: round_number % len(keys)]
+        for key in rotation:
+            stack = start_stack(LAYOUTS[key], log)
+            try:
+                time.sleep(1)
+                results[key].append(measure_gets(stack, seconds))
+            finally:
+                stack.stop()
+            print(f"bench:   round {round_number + 1} {key}: {results[key][-1]}", file=sys.stderr)
+    return results
+
+
+def median_rps(runs: list[dict[str, wrk.Result]], what: str) -> float:
+    return statistics.median(run[what].requests_per_second for run in runs)
+
+
+def report(
+    layout: Layout,
+    main: dict[str, object],
+    comparison: dict[str, list[dict[str, wrk.Result]]],
+    info: dict[str, str],
+    seconds: int,
+) -> str:
     direct, gateway, post = main["direct"], main["gateway"], main["post"]
     loaded, single = main["e2e_loaded"], main["e2e_single"]
     ratio_get = gateway.requests_per_second / direct.requests_per_second
@@ -263,7 +291,8 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
-    failed = sum(r.errors for run in runs.values() for r in run.values() if isinstance(r, wrk.Result))
+    compared = [r for runs in comparison.values() for run in runs for r in run.values()]
+    failed = sum(r.errors for r in [*compared, direct, gateway, post])
     warning = (
         [f"**{failed} requests failed during these runs (see the errors columns): the figures are not",
          "representative; find the cause in the service logs and re-run.**", ""]
@@ -285,7 +314,7 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
         "",
         *[f"- {key}: {value}" for key, value in info.items()],
         "",
-        f"## Results ({runs[chosen]['layout'].name}, the defaults)",
+        f"## Results ({layout.name}, the defaults)",
         "",
         "| what | requests/s | p50 ms | p99 ms | errors |",
         "|---|---:|---:|---:|---:|",
@@ -309,18 +338,23 @@ def report(chosen: str, runs: dict[str, dict], info: dict[str, str], seconds: in
         f"- p99 ≤ 100 ms at 32 connections (worst of the three wrk runs): {worst_p99:.1f} ms, "
         f"{verdict(worst_p99 <= 100)}",
         "",
-        "## Worker class and count (GET runs; how the defaults were chosen)",
+        "## Worker class and count (how the defaults were chosen)",
         "",
-        "| layout | direct req/s | direct p99 ms | gateway req/s | gateway p99 ms | gateway/direct "
-        "| errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"GET runs of {seconds // 2 or 1} s per layout, in rounds whose order rotates; medians over",
+        "the rounds, then each round's requests/s.",
+        "",
+        "| layout | direct req/s | gateway req/s | gateway/direct | direct, per round | gateway, per round |",
+        "|---|---:|---:|---:|---|---|",
     ]
-    for run in runs.values():
-        d, g = run["direct"], run["gateway"]
+    for key, runs in comparison.items():
+        direct_rps, gateway_rps = median_rps(runs, "direct"), median_rps(runs, "gateway")
+        per_round = [
+            ", ".join(f"{run[what].requests_per_second:.0f}" for run in runs)
+            for what in ("direct", "gateway")
+        ]
         lines.append(
-            f"| {run['layout'].name} | {d.requests_per_second:.0f} | {d.p99_ms:.1f} | "
-            f"{g.requests_per_second:.0f} | {g.p99_ms:.1f} | "
-            f"{g.requests_per_second / d.requests_per_second:.0%} | {d.errors + g.errors} |"
+            f"| {LAYOUTS[key].name} | {direct_rps:.0f} | {gateway_rps:.0f} | {gateway_rps / direct_rps:.0%} "
+            f"| {per_round[0]} | {per_round[1]} |"
         )
     lines += [
         "",
@@ -339,29 +373,25 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
 def main() -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
-    parser.add_argument(
-        "--layouts", default=",".join(LAYOUTS), help="layouts to compare (first: with orders)"
-    )
-    parser.add_argument(
-        "--chosen", default="gthread-4x4", help="the layout of the defaults (gets the order runs)"
-    )
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each headline wrk run")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts to compare (comma-separated)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the layout comparison")
+    parser.add_argument("--chosen", default="gthread-4x4", help="the layout of the defaults (headline runs)")
     parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
     args = parser.parse_args()
-    if args.chosen not in args.layouts.split(","):
-        parser.error(f"--chosen {args.chosen} is not among --layouts")
+    keys = args.layouts.split(",")
+    unknown = [key for key in [*keys, args.chosen] if key not in LAYOUTS]
+    if unknown:
+        parser.error(f"unknown layout(s) {', '.join(unknown)}; known: {', '.join(LAYOUTS)}")
     info = machine()
     fresh_databases()
     log = Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
     print(f"bench: service logs in {log}", file=sys.stderr)
-    runs = {}
-    for key in args.layouts.split(","):
-        print(f"bench: measuring {LAYOUTS[key].name}", file=sys.stderr)
-        runs[key] = {"layout": LAYOUTS[key], **measure(LAYOUTS[key], args.seconds, log, key == args.chosen)}
-        for what, result in runs[key].items():
-            if isinstance(result, wrk.Result):
-                print(f"bench:   {what}: {result}", file=sys.stderr)
-    text = report(args.chosen, runs, info, args.seconds)
+    print(f"bench: comparing {', '.join(keys)} over {args.rounds} rounds", file=sys.stderr)
+    comparison = compare(keys, args.rounds, max(args.seconds // 2, 1), log)
+    print(f"bench: headline runs on {LAYOUTS[args.chosen].name}", file=sys.stderr)
+    main_runs = headline(LAYOUTS[args.chosen], args.seconds, log)
+    text = report(LAYOUTS[args.chosen], main_runs, comparison, info, args.seconds)
     if args.output:
         args.output.write_text(text)
         print(f"bench: wrote {args.output}", file=sys.stderr)
