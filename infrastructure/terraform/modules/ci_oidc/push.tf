@@ -1,5 +1,6 @@
-# What the push role may do: kaniko pushes (dev) or the promotion's batch_get_image/put_image
-# copy (prod: read the dev repositories, write the prod ones). No delete, no repository changes.
+# What the push role may do: kaniko pushes (dev) or the promotion's blob-by-blob copy (prod: read
+# manifests and layer download URLs from the dev repositories; check, upload layers and put images in
+# the prod ones: cloudctl/delivery/ecr_copy.py). No delete, no repository changes.
 data "aws_iam_policy_document" "push" {
   statement {
     sid = "EcrAuthToken"
