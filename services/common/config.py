@@ -159,8 +159,9 @@ def port_setting(default: int) -> Setting:
 
 LOG_LEVEL = Setting("LOG_LEVEL", False, "INFO", parse_log_level, "log level: " + ", ".join(LOG_LEVELS))
 
-# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md).
-DEFAULT_WEB_CONCURRENCY = 4
+# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): with gthread
+# workers of 4 threads (common.gunicorn_base), one process per core did best.
+DEFAULT_WEB_CONCURRENCY = 2
 WEB_CONCURRENCY = Setting(
     "WEB_CONCURRENCY",
     False,

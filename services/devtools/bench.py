@@ -376,7 +376,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each headline wrk run")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts to compare (comma-separated)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the layout comparison")
-    parser.add_argument("--chosen", default="gthread-4x4", help="the layout of the defaults (headline runs)")
+    parser.add_argument("--chosen", default="gthread-2x4", help="the layout of the defaults (headline runs)")
     parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
     args = parser.parse_args()
     keys = args.layouts.split(",")
