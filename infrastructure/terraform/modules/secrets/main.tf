@@ -53,3 +53,26 @@ resource "aws_secretsmanager_secret_version" "rabbitmq" {
     erlang_cookie = random_password.erlang_cookie.result
   })
 }
+
+# The GitLab webhook token Argo CD checks (argocd-secret's webhook.gitlab.secret, written there by
+# the ExternalSecret in base/argocd-gitlab-webhook); an admin pastes the same value into GitLab.
+resource "random_password" "argocd_gitlab_webhook" {
+  length  = 40
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "argocd_gitlab_webhook" {
+  #checkov:skip=CKV2_AWS_57:GitLab holds a copy that only an admin can update; rotate by tainting random_password.argocd_gitlab_webhook, re-applying and pasting the new value into GitLab.
+  name                    = "${var.name_prefix}/argocd-gitlab-webhook"
+  description             = "Secret token of the GitLab webhook that tells Argo CD about pushes"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "argocd_gitlab_webhook" {
+  secret_id = aws_secretsmanager_secret.argocd_gitlab_webhook.id
+  secret_string = jsonencode({
+    secret = random_password.argocd_gitlab_webhook.result
+  })
+}
