@@ -47,7 +47,11 @@ def test_it_syncs_after_eso_and_the_store_not_with_argo_cd(rendered, webhook_ren
     assert app.doc["spec"]["source"]["path"] == f"clusters/{env}/argocd-gitlab-webhook"
     assert app.doc["spec"]["destination"]["namespace"] == "argocd"
     assert "SkipDryRunOnMissingResource=true" in app.doc["spec"]["syncPolicy"]["syncOptions"]
-    assert wave(app) > wave(find(apps, "Application", "secret-store")) > wave(find(apps, "Application", "external-secrets"))
+    assert (
+        wave(app)
+        > wave(find(apps, "Application", "secret-store"))
+        > wave(find(apps, "Application", "external-secrets"))
+    )
     # The bootstrap's kubectl apply runs before ESO's CRDs exist: nothing of ESO may be in it.
     bootstrap = webhook_rendered[f"clusters/{env}/argocd"].objects
     assert not [o for o in bootstrap if o.doc["apiVersion"].startswith("external-secrets.io/")]
