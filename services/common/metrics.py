@@ -1,5 +1,8 @@
 """Prometheus metrics shared by every service, correct under gunicorn with several workers.
 
+Service-specific metrics live with their service (billing.metrics, billing.worker_metrics), so
+each process exposes only the series it can move.
+
 When PROMETHEUS_MULTIPROC_DIR is set (the gunicorn configs set it before anything imports
 prometheus_client), each process writes its values to mmapped files in that directory and
 `render()` aggregates them with MultiProcessCollector; otherwise the default registry is used.
@@ -14,7 +17,6 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
 )
@@ -28,17 +30,6 @@ http_request_duration_seconds = Histogram(
     "HTTP request latency in seconds",
     ["route", "method", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
-orders_published_total = Counter("orders_published_total", "orders published to the billing queue")
-orders_processed_total = Counter(
-    "orders_processed_total", "orders the worker finished, by outcome", ["outcome"]
-)
-orders_failed_total = Counter("orders_failed_total", "order processing attempts that failed (retried)")
-orders_dead_lettered_total = Counter("orders_dead_lettered_total", "orders sent to the dead-letter queue")
-# livemax: the worker is its own process; its value counts only while that process lives
-# (gunicorn's child_exit / the worker's exit remove a dead process's file).
-billing_consumer_up = Gauge(
-    "billing_consumer_up", "1 while the worker is consuming the billing queue", multiprocess_mode="livemax"
 )
 
 

@@ -7,14 +7,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from common import jsonlog, metrics, validation
+from common import jsonlog, validation
 from common.config import load_or_exit
 from common.db import Database
 from common.errors import ApiError, DatabaseUnavailable
 from common.web import create_base_app
 from flask import Flask, Response, jsonify, request, url_for
 
-from billing import orders
+from billing import metrics, orders
 from billing.amqp import BrokerUnavailable, Publisher
 from billing.config import API_SETTINGS
 from billing.topology import Topology

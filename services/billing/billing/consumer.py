@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 
-from common import metrics
 from common.db import Database
 from common.errors import DatabaseUnavailable
 
-from billing import amqp
+from billing import amqp, worker_metrics
 from billing.backoff import Backoff
 from billing.processing import Outcome, PoisonMessage, parse_order_id, process_order
 from billing.topology import Topology
@@ -103,12 +102,12 @@ class Consumer:
             self._dead_letter(channel, tag, "unknown order", order_id)
             return
         if outcome in (Outcome.COMPLETED, Outcome.REJECTED):
-            metrics.orders_processed_total.labels(outcome.value).inc()
+            worker_metrics.orders_processed_total.labels(outcome.value).inc()
         channel.basic_ack(tag)
         log.info("order processed", extra={"order_id": order_id, "outcome": outcome.value})
 
     def _retry_or_dead_letter(self, channel, tag, properties, body, order_id, error: Exception) -> None:
-        metrics.orders_failed_total.inc()
+        worker_metrics.orders_failed_total.inc()
         headers = dict(properties.headers or {})
         retries = int(headers.get(amqp.RETRY_COUNT_HEADER, 0))
         if retries >= self._max_retries:
@@ -130,7 +129,7 @@ class Consumer:
 
     def _dead_letter(self, channel, tag, reason: str, order_id: str | None) -> None:
         channel.basic_reject(tag, requeue=False)  # the queue's dead-letter arguments route it to <q>.dlq
-        metrics.orders_dead_lettered_total.inc()
+        worker_metrics.orders_dead_lettered_total.inc()
         log.error(
             "message dead-lettered",
             extra={
@@ -165,4 +164,4 @@ class Consumer:
             self.consuming.set()
         else:
             self.consuming.clear()
-        metrics.billing_consumer_up.set(1 if up else 0)
+        worker_metrics.billing_consumer_up.set(1 if up else 0)

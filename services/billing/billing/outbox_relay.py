@@ -14,10 +14,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-from common import metrics
 from common.db import Database
 from common.errors import DatabaseUnavailable
 
+from billing import metrics
 from billing.amqp import BrokerUnavailable, Publisher
 from billing.backoff import Backoff
 

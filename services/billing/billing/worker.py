@@ -15,6 +15,7 @@ import threading
 from common import config, jsonlog, metrics
 from common.db import Database
 
+from billing import worker_metrics
 from billing.amqp import Publisher
 from billing.config import WORKER_SETTINGS
 from billing.consumer import Consumer
@@ -56,7 +57,7 @@ def main() -> None:
     except OSError as exc:  # e.g. the port is taken: one line, like a config error
         print(f"error: cannot listen on port {values['PORT']}: {exc.strerror}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
-    metrics.billing_consumer_up.set(0)
+    worker_metrics.billing_consumer_up.set(0)
     relay.start()
     log.info("worker started", extra={"port": values["PORT"], "queue": topology.queue})
     try:

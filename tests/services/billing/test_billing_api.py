@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from billingkit import BillingWorld, Broker, metric, post_order
+from prometheus_client.parser import text_string_to_metric_families
 
 PREFIXES = ["", "/billing"]
 ORDER_KEYS = {"id", "user_id", "movie_id", "price", "status", "reason", "created_at", "processed_at"}
@@ -206,3 +207,13 @@ def test_ready_checks_database_and_broker(base: str) -> None:
     response = requests.get(f"{base}/ready", timeout=5)
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "rabbitmq": "ok"}
+
+
+def test_api_metrics_hold_only_the_series_the_api_moves(base: str) -> None:
+    """The worker's series (consumer gauge, processing counters) live in the worker process only."""
+    names = {
+        family.name
+        for family in text_string_to_metric_families(requests.get(f"{base}/metrics", timeout=5).text)
+    }
+    assert "orders_published" in names  # the client library strips the _total suffix
+    assert not names & {"billing_consumer_up", "orders_processed", "orders_failed", "orders_dead_lettered"}
