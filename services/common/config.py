@@ -159,13 +159,14 @@ def port_setting(default: int) -> Setting:
 
 LOG_LEVEL = Setting("LOG_LEVEL", False, "INFO", parse_log_level, "log level: " + ", ".join(LOG_LEVELS))
 
-# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): with gthread
-# workers of 4 threads (common.gunicorn_base), one process per core did best.
-DEFAULT_WEB_CONCURRENCY = 2
-WEB_CONCURRENCY = Setting(
-    "WEB_CONCURRENCY",
+# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): with sync workers
+# (common.gunicorn_base), 4 per service did as well as 6 with a lower p99. The cluster's
+# ConfigMaps set 2 per pod instead: pods have CPU limits below a core and the HPA adds pods.
+DEFAULT_GUNICORN_WORKERS = 4
+GUNICORN_WORKERS = Setting(
+    "GUNICORN_WORKERS",
     False,
-    str(DEFAULT_WEB_CONCURRENCY),
+    str(DEFAULT_GUNICORN_WORKERS),
     parse_int(1, 64),
     "gunicorn worker processes (default measured, see docs/benchmarks.md)",
 )

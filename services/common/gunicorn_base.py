@@ -24,12 +24,12 @@ from common import config
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-# Chosen by measurement on the 2-core machine (docs/benchmarks.md): gthread beat sync here,
-# because a sync worker closes every connection (no keep-alive), so each request pays a TCP
-# handshake and waits in the accept backlog behind the other clients' connections; threads keep
-# connections open (from wrk, the ALB, and the gateway's urllib3 pool to the services).
-DEFAULT_WORKER_CLASS = "gthread"
-DEFAULT_THREADS = 4
+# Chosen by measurement on the 2-core machine (docs/benchmarks.md, quiet machine): sync, gthread
+# 2x4 and gthread 4x4 served GET within 5 % of each other, but through the gateway at 32
+# connections sync workers kept p99 at 91-99 ms where gthread's threads, sharing one GIL per
+# process, stretched it to 157-265 ms. The issue's target is p99 <= 100 ms, so: sync.
+DEFAULT_WORKER_CLASS = "sync"
+DEFAULT_THREADS = 1
 
 
 def prepare_multiproc_dir(service: str) -> str:
@@ -82,7 +82,7 @@ def gunicorn_settings(
     os.environ["CLOUD_DESIGN_SERVICE"] = service  # read by the JSON gunicorn logger
     return {
         "bind": f"0.0.0.0:{values['PORT']}",
-        "workers": values.get("WEB_CONCURRENCY") or config.DEFAULT_WEB_CONCURRENCY,
+        "workers": values.get("GUNICORN_WORKERS") or config.DEFAULT_GUNICORN_WORKERS,
         "worker_class": worker_class,
         "threads": threads,  # ignored by sync workers
         "loglevel": values["LOG_LEVEL"].lower(),

@@ -116,7 +116,7 @@ def start_stack(layout: Layout, log: Path) -> Stack:
                 args, folder = [sys.executable, "-m", "billing.worker"], "billing"
             else:
                 folder, app = GUNICORN[name]
-                env["WEB_CONCURRENCY"] = str(layout.workers[name])
+                env["GUNICORN_WORKERS"] = str(layout.workers[name])
                 args = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
                 # Command-line flags override the config file's defaults.
                 args += ["--worker-class", layout.worker_class, "--threads", str(layout.threads)]
@@ -341,10 +341,12 @@ def report(
         "## Worker class and count (how the defaults were chosen)",
         "",
         f"GET runs of {seconds // 2 or 1} s per layout, in rounds whose order rotates; medians over",
-        "the rounds, then each round's requests/s.",
+        "the rounds, then each round's requests/s. The p99 column decides between layouts whose",
+        "throughput is within noise of each other.",
         "",
-        "| layout | direct req/s | gateway req/s | gateway/direct | direct, per round | gateway, per round |",
-        "|---|---:|---:|---:|---|---|",
+        "| layout | direct req/s | gateway req/s | gateway/direct | gateway p99 ms | direct, per round "
+        "| gateway, per round |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for key, runs in comparison.items():
         direct_rps, gateway_rps = median_rps(runs, "direct"), median_rps(runs, "gateway")
@@ -354,6 +356,7 @@ def report(
         ]
         lines.append(
             f"| {LAYOUTS[key].name} | {direct_rps:.0f} | {gateway_rps:.0f} | {gateway_rps / direct_rps:.0%} "
+            f"| {statistics.median(run['gateway'].p99_ms for run in runs):.0f} "
             f"| {per_round[0]} | {per_round[1]} |"
         )
     lines += [
@@ -376,7 +379,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each headline wrk run")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts to compare (comma-separated)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the layout comparison")
-    parser.add_argument("--chosen", default="gthread-2x4", help="the layout of the defaults (headline runs)")
+    parser.add_argument("--chosen", default="sync-4", help="the layout of the defaults (headline runs)")
     parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
     args = parser.parse_args()
     keys = args.layouts.split(",")

@@ -181,7 +181,7 @@ def start_process(
     """Start `workload` (a docs/contract.md name) on a free port and wait for /health."""
     spec = WORKLOADS[workload]
     port = int(env.get("PORT") or free_port())
-    full_env = base_env({"PORT": str(port), "WEB_CONCURRENCY": "2", **env}, bin_dir)
+    full_env = base_env({"PORT": str(port), "GUNICORN_WORKERS": "2", **env}, bin_dir)
     if pythonpath is not None:
         full_env["PYTHONPATH"] = pythonpath
     args = list(command or spec.command)

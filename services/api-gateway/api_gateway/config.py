@@ -5,7 +5,7 @@ from common import config
 SETTINGS = (
     config.port_setting(3000),
     config.LOG_LEVEL,
-    config.WEB_CONCURRENCY,
+    config.GUNICORN_WORKERS,
     config.MAX_BODY_BYTES,
     config.Setting("INVENTORY_URL", True, None, config.parse_url(("http", "https")), "base URL of inventory"),
     config.Setting("BILLING_URL", True, None, config.parse_url(("http", "https")), "base URL of billing"),

@@ -39,7 +39,7 @@ WORKER_MAX_RETRIES = config.Setting(
 API_SETTINGS = (
     config.port_setting(8080),
     config.LOG_LEVEL,
-    config.WEB_CONCURRENCY,
+    config.GUNICORN_WORKERS,
     config.MAX_BODY_BYTES,
     config.DATABASE_URL,
     config.PGPASSWORD,

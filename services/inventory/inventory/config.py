@@ -5,7 +5,7 @@ from common import config
 SETTINGS = (
     config.port_setting(8080),
     config.LOG_LEVEL,
-    config.WEB_CONCURRENCY,
+    config.GUNICORN_WORKERS,
     config.MAX_BODY_BYTES,
     config.DATABASE_URL,
     config.PGPASSWORD,

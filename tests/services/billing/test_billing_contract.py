@@ -72,5 +72,5 @@ def test_readme_settings_table_matches_the_code() -> None:
         assert (in_api == "yes", in_worker == "yes") == (name in api, name in worker), name
         setting = api.get(name) or worker[name]
         assert (required == "yes") == setting.required, name
-        if setting.default is not None and name != "WEB_CONCURRENCY":
+        if setting.default is not None and name != "GUNICORN_WORKERS":
             assert default == f"`{setting.default}`", name

@@ -165,7 +165,7 @@ def test_order_whose_publish_failed_after_commit_is_relayed(
     start_service, billing_world: BillingWorld, broker: Broker, start_worker
 ) -> None:
     # One gunicorn worker, so the request below meets the connection /ready opened.
-    api = start_service("billing", billing_world.env(WEB_CONCURRENCY="1"))
+    api = start_service("billing", billing_world.env(GUNICORN_WORKERS="1"))
     assert requests.get(f"{api.url}/ready", timeout=5).status_code == 200
     # The queue vanishes under the open connection: the mandatory publish comes back unroutable.
     broker.channel.queue_delete(billing_world.queue)

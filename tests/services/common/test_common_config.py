@@ -93,10 +93,14 @@ def test_load_or_exit_prints_one_line_and_exits_2() -> None:
         ),
         (
             "api-gateway",
-            # (a non-integer WEB_CONCURRENCY is refused by gunicorn itself at import, before
-            # any config file runs, with its own traceback: see services/README.md)
-            {"INVENTORY_URL": "http://i", "BILLING_URL": "http://b", "WEB_CONCURRENCY": "0"},
-            "config error: WEB_CONCURRENCY: must be >= 1, got 0",
+            {"INVENTORY_URL": "http://i", "BILLING_URL": "http://b", "GUNICORN_WORKERS": "0"},
+            "config error: GUNICORN_WORKERS: must be >= 1, got 0",
+        ),
+        (
+            "api-gateway",
+            # WEB_CONCURRENCY would be parsed by gunicorn itself, with a traceback; ours is not
+            {"INVENTORY_URL": "http://i", "BILLING_URL": "http://b", "GUNICORN_WORKERS": "lots"},
+            "config error: GUNICORN_WORKERS: must be an integer, got 'lots'",
         ),
     ],
 )

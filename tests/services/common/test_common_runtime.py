@@ -43,7 +43,7 @@ def terminate_backends(role: str) -> int:
 
 
 def test_request_counts_are_exact_across_gunicorn_workers(start_service, inventory_db) -> None:
-    inventory = start_service("inventory", {"DATABASE_URL": inventory_db, "WEB_CONCURRENCY": "4"})
+    inventory = start_service("inventory", {"DATABASE_URL": inventory_db, "GUNICORN_WORKERS": "4"})
     requests_sent = 300
 
     def hit(_: int) -> int:
