@@ -7,16 +7,17 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from common import metrics
+from common import metrics, readiness
 from common.errors import ApiError
 from common.jsonlog import request_id_var
+from common.readiness import ReadyCheck
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-sent id is kept only when it is short and plain (it ends up in logs and headers).
@@ -26,8 +27,6 @@ UNMATCHED_ROUTE = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 log = logging.getLogger("common.web")
-
-ReadyCheck = Callable[[], Any]  # raises, or returns False, when the dependency is not usable
 
 
 def error_body(status: int, message: str, **details: Any) -> dict[str, Any]:
@@ -114,7 +113,7 @@ def create_base_app(
 
     @app.get("/ready")
     def ready() -> Response:
-        failing = [name for name, check in checks.items() if not _check_passes(name, check)]
+        failing = readiness.failing(checks)
         if failing:
             return json_error(503, f"not ready: {', '.join(failing)} unavailable", failing=failing)
         return jsonify(status="ready", checks={name: "ok" for name in checks})
@@ -134,11 +133,3 @@ def _http_message(exc: HTTPException) -> str:
         413: "request body too large",
     }
     return messages.get(exc.code or 0) or (exc.description or exc.name)
-
-
-def _check_passes(name: str, check: ReadyCheck) -> bool:
-    try:
-        return check() is not False
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; named in the log
-        log.warning("readiness check failed", extra={"dependency": name, "reason": str(exc)})
-        return False

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from common import metrics
+from common import metrics, readiness
+from common.readiness import ReadyCheck
 
 log = logging.getLogger("billing.health_server")
-
-ReadyCheck = Callable[[], bool]
 
 
 def make_handler(service: str, ready_checks: Mapping[str, ReadyCheck]) -> type[BaseHTTPRequestHandler]:
@@ -25,7 +24,7 @@ def make_handler(service: str, ready_checks: Mapping[str, ReadyCheck]) -> type[B
             if path == "/health":
                 self._json(200, {"status": "ok", "service": service})
             elif path == "/ready":
-                failing = [name for name, check in ready_checks.items() if not _passes(name, check)]
+                failing = readiness.failing(ready_checks)
                 if failing:
                     self._json(
                         503,
@@ -70,14 +69,6 @@ def make_handler(service: str, ready_checks: Mapping[str, ReadyCheck]) -> type[B
             log.debug(format, *args)
 
     return Handler
-
-
-def _passes(name: str, check: ReadyCheck) -> bool:
-    try:
-        return check() is not False
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; named in the log
-        log.warning("readiness check failed", extra={"dependency": name, "reason": str(exc)})
-        return False
 
 
 def start(port: int, service: str, ready_checks: Mapping[str, ReadyCheck]) -> ThreadingHTTPServer:
