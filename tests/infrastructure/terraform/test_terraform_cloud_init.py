@@ -174,3 +174,14 @@ def test_kubeconfig_rewrite_renames_the_context(rendered, tmp_path):
     assert "server: https://198.51.100.7:6443" in result
     assert "default" not in result.replace("ZGVmYXVsdA==", "")
     assert result.count("cloud-design-dev") == 6
+
+
+@pytest.mark.parametrize("role", ["master", "worker"])
+def test_every_node_is_labelled_with_its_zone_for_topology_spread(rendered, role):
+    """K3s runs no cloud provider, so the AZ comes from IMDSv2 into the well-known zone label."""
+    script = rendered[role]
+    config = k3s_config(script)
+    assert config["node-label"] == [f"cloud-design/role={role}", "topology.kubernetes.io/zone=$ZONE"]
+    zone_lookup = script.index("meta-data/placement/availability-zone")
+    assert 'ZONE=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN"' in script
+    assert zone_lookup < script.index("cat > /etc/rancher/k3s/config.yaml")
