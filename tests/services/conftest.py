@@ -73,8 +73,12 @@ def start_service(service_logs: Path) -> Iterator[Launcher]:
 
 
 @pytest.fixture(scope="session")
-def start_session_service(service_logs: Path) -> Iterator[Launcher]:
-    """Like start_service, but the services live until the end of the session."""
+def start_session_service(service_logs: Path, billing_queue: str) -> Iterator[Launcher]:
+    """Like start_service, but the services live until the end of the session.
+
+    Depends on billing_queue so that pytest tears it down after these services have stopped:
+    a running worker would otherwise redeclare the queues the moment they are deleted.
+    """
     with servicekit.launcher(service_logs) as launch:
         yield launch
 
