@@ -190,6 +190,14 @@ def expect_blob_copy(
         )
 
 
+def expect_download_that_fails(stub, text: str, digests: list[str], download_url: str) -> None:
+    """The first blob is missing; its download (from download_url) is where the copy must stop."""
+    expect_get(stub, {"imageTag": "3f2a9c1"}, text, OCI_MANIFEST)
+    expect_check(stub, digests, missing={digests[0]})
+    stub.add_response("get_download_url_for_layer", {"downloadUrl": download_url, "layerDigest": digests[0]})
+    stub.add_response("initiate_layer_upload", {"uploadId": "u", "partSize": PART_SIZE})
+
+
 def expect_put(stub, text: str, media_type: str, tag: str | None, error: str | None = None) -> None:
     params = {
         "registryId": TARGET.registry,
@@ -316,13 +324,7 @@ def test_an_immutable_tag_on_a_different_image_is_an_error_naming_it(ecr, blob_s
 def test_a_failed_download_is_one_clear_error(ecr, blob_server, http):
     client, stub = ecr
     text, digests = image_manifest(BLOBS)
-    expect_get(stub, {"imageTag": "3f2a9c1"}, text, OCI_MANIFEST)
-    expect_check(stub, digests, missing={digests[0]})
-    stub.add_response(
-        "get_download_url_for_layer",
-        {"downloadUrl": blob_server.url + "/expired", "layerDigest": digests[0]},
-    )
-    stub.add_response("initiate_layer_upload", {"uploadId": "u", "partSize": PART_SIZE})
+    expect_download_that_fails(stub, text, digests, blob_server.url + "/expired")
 
     with pytest.raises(
         CloudctlError, match=r"cloud-design/dev/api-gateway@sha256:\w+: download answered HTTP 404"
@@ -333,13 +335,7 @@ def test_a_failed_download_is_one_clear_error(ecr, blob_server, http):
 def test_an_untrusted_certificate_is_refused(ecr, blob_server):
     client, stub = ecr
     text, digests = image_manifest(BLOBS)
-    expect_get(stub, {"imageTag": "3f2a9c1"}, text, OCI_MANIFEST)
-    expect_check(stub, digests, missing={digests[0]})
-    stub.add_response(
-        "get_download_url_for_layer",
-        {"downloadUrl": blob_server.url + "/blob", "layerDigest": digests[0]},
-    )
-    stub.add_response("initiate_layer_upload", {"uploadId": "u", "partSize": PART_SIZE})
+    expect_download_that_fails(stub, text, digests, blob_server.url + "/blob")
     system_trust = urllib3.PoolManager(cert_reqs="CERT_REQUIRED")
 
     with pytest.raises(CloudctlError, match="download failed"):
