@@ -12,8 +12,6 @@ BIN       := $(VENV)/bin
 UV        := $(BIN)/uv
 # The pinned kubectl, terraform fmt and every tool come from the venvs, never from the machine's PATH.
 export PATH := $(BIN):$(PATH)
-# Offline mirror of pinned upstream manifests; tools download from the pinned URL when it is absent.
-export UPSTREAM_MIRROR ?= $(abspath $(ROOT)/../shared/upstream)
 
 .PHONY: help
 help: ## list the targets

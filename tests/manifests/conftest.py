@@ -4,19 +4,11 @@ throw-away copies of the tree to break on purpose."""
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 
 import pytest
 from cloudctl.manifests import render
-from manifest_helpers import ENV_TARGETS, MIRROR, ROOT, copy_tree
-
-
-@pytest.fixture(scope="session", autouse=True)
-def upstream_mirror():
-    """The Makefile exports UPSTREAM_MIRROR; a bare `pytest` gets the same default."""
-    if "UPSTREAM_MIRROR" not in os.environ and MIRROR.is_dir():
-        os.environ["UPSTREAM_MIRROR"] = str(MIRROR)
+from manifest_helpers import ENV_TARGETS, ROOT, copy_tree
 
 
 @pytest.fixture(scope="session")

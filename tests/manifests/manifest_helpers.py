@@ -8,7 +8,6 @@ from pathlib import Path
 from cloudctl.manifests import render, tree
 
 ROOT = tree.ROOT
-MIRROR = ROOT.parent / "shared" / "upstream"
 ENVS = ("dev", "prod")
 ENV_TARGETS = {
     env: [f"overlays/{env}/{part}" for part in ("namespace", "secrets", "rabbitmq", "workloads")]

@@ -117,3 +117,13 @@ def test_the_argocd_kustomization_names_the_pinned_release():
         "https://raw.githubusercontent.com/argoproj/argo-cd/v3.5.1/manifests/install.yaml"
     ]
     assert doc["resources"][0] in upstream.PINNED
+
+
+def test_the_mirror_beside_the_checkout_is_the_default(monkeypatch):
+    """No UPSTREAM_MIRROR: ../shared/upstream is read when present, else nothing (download)."""
+    monkeypatch.delenv("UPSTREAM_MIRROR", raising=False)
+    beside = ROOT.parent / "shared" / "upstream"
+    assert upstream.DEFAULT_MIRROR == beside
+    assert upstream.mirror_dir() == (beside if beside.is_dir() else None)
+    monkeypatch.setattr(upstream, "DEFAULT_MIRROR", ROOT / "no-such-mirror")
+    assert upstream.mirror_dir() is None

@@ -56,9 +56,14 @@ PINNED: dict[str, str] = {
 CRD_URLS = tuple(url for url in PINNED if "/crds/" in PINNED[url])
 
 
+# The mirror sits beside the checkout (../shared/upstream); UPSTREAM_MIRROR names another place.
+DEFAULT_MIRROR = Path(__file__).resolve().parents[3].parent / "shared" / "upstream"
+
+
 def mirror_dir() -> Path | None:
     value = os.environ.get("UPSTREAM_MIRROR")
-    return Path(value) if value and Path(value).is_dir() else None
+    path = Path(value) if value else DEFAULT_MIRROR
+    return path if path.is_dir() else None
 
 
 def fetch(url: str, cache_dir: Path) -> Path:
