@@ -1,4 +1,4 @@
-"""AMQP plumbing shared by the API, the worker and the outbox relay.
+"""AMQP plumbing shared by the API (a broker check), the worker and the outbox relay.
 
 pika's BlockingConnection is not thread-safe: every thread owns its own connection. Publishing
 always uses publisher confirms and `mandatory`, so "published" means the broker has the message
@@ -85,8 +85,12 @@ def publish_confirmed(
     channel.basic_publish(DEFAULT_EXCHANGE, routing_key, body, properties, mandatory=True)
 
 
-class Publisher:
-    """One lazily (re)opened confirming channel per process, shared by its threads under a lock."""
+class BrokerLink:
+    """One lazily (re)opened confirming channel per process, shared by its threads under a lock.
+
+    The API holds one to refuse orders (503) while the broker is unreachable; the outbox relay
+    publishes through a Publisher, which is a BrokerLink that can publish.
+    """
 
     def __init__(self, url: str, topology: Topology):
         self._url = url
@@ -125,6 +129,13 @@ class Publisher:
         with self._lock:
             self._ensure_locked()
 
+    def close(self) -> None:
+        with self._lock:
+            close_quietly(self._connection)
+            self._connection = self._channel = None
+
+
+class Publisher(BrokerLink):
     def publish_order(self, order_id: str) -> None:
         """Publish one order message to the work queue; raise BrokerUnavailable when not confirmed."""
         with self._lock:
@@ -137,8 +148,3 @@ class Publisher:
                 close_quietly(self._connection)
                 self._connection = self._channel = None
                 raise BrokerUnavailable(f"publish not confirmed: {type(exc).__name__}: {exc}") from exc
-
-    def close(self) -> None:
-        with self._lock:
-            close_quietly(self._connection)
-            self._connection = self._channel = None

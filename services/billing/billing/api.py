@@ -1,4 +1,8 @@
-"""Billing API: accept orders (transactional outbox + confirmed publish) and read them back."""
+"""Billing API: accept orders (order + outbox row in one transaction) and read them back.
+
+The API never publishes: the outbox relay in the worker does (see outbox_relay), woken by the
+NOTIFY that the outbox insert fires. The API only refuses orders while the broker is down.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from typing import Any
 from common import jsonlog, validation
 from common.config import load_or_exit
 from common.db import Database
-from common.errors import ApiError, DatabaseUnavailable
+from common.errors import ApiError
 from common.web import create_base_app
 from flask import Flask, Response, jsonify, request, url_for
 
-from billing import metrics, orders
-from billing.amqp import BrokerUnavailable, Publisher
+from billing import orders
+from billing.amqp import BrokerLink, BrokerUnavailable
 from billing.config import API_SETTINGS
 from billing.topology import Topology
 
@@ -49,10 +53,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     values = load_or_exit(API_SETTINGS, environ)
     jsonlog.configure(SERVICE, values["LOG_LEVEL"])
     db = Database(values["DATABASE_URL"])
-    publisher = Publisher(values["AMQP_URL"], Topology(values["BILLING_QUEUE"]))
-    app = create_base_app(SERVICE, values, {"database": db.ping, "rabbitmq": publisher.ensure_connected})
+    broker = BrokerLink(values["AMQP_URL"], Topology(values["BILLING_QUEUE"]))
+    app = create_base_app(SERVICE, values, {"database": db.ping, "rabbitmq": broker.ensure_connected})
     app.extensions["database"] = db
-    app.extensions["publisher"] = publisher
+    app.extensions["broker"] = broker
 
     def accepted(row: dict[str, Any], replayed: bool) -> tuple[Response, int, dict[str, str]]:
         order = orders.to_json(row)
@@ -77,25 +81,15 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
             if existing is not None:
                 return replay(existing, fields)
         # Refuse while the broker is unreachable: nothing is written, the client retries later.
+        # (An order accepted just before the broker fails waits in the outbox for the relay.)
         try:
-            publisher.ensure_connected()
+            broker.ensure_connected()
         except BrokerUnavailable as exc:
             log.warning("order refused: broker unavailable", extra={"reason": str(exc)})
             raise ApiError(503, "message broker unavailable, retry later") from None
-        row, outbox_id = orders.create_order(db, fields["user_id"], fields["movie_id"], fields["price"], key)
-        if outbox_id is None:
+        row, created = orders.create_order(db, fields["user_id"], fields["movie_id"], fields["price"], key)
+        if not created:
             return replay(row, fields)
-        # Committed: from here the order is accepted whatever happens, the outbox relay backs us up.
-        order_id = str(row["id"])
-        try:
-            publisher.publish_order(order_id)
-            metrics.orders_published_total.inc()
-            orders.mark_published(db, outbox_id)
-        except (BrokerUnavailable, DatabaseUnavailable) as exc:
-            log.warning(
-                "order saved, its message is left to the outbox relay",
-                extra={"order_id": order_id, "reason": str(exc)},
-            )
         return accepted(row, replayed=False)
 
     def get_order(order_id: str) -> Response:

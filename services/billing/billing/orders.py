@@ -9,13 +9,14 @@ from common.db import Database
 
 _COLUMNS = "id, user_id, movie_id, price, status, reason, created_at, processed_at"
 # One round trip: the order and its outbox row (no outbox row when the key already exists).
+# The outbox insert fires the NOTIFY that wakes the relay (schema migration 2).
 INSERT_SQL = f"""
     WITH o AS (
         INSERT INTO orders (user_id, movie_id, price, idempotency_key) VALUES (%s, %s, %s, %s)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING {_COLUMNS}
     ), box AS (INSERT INTO outbox (order_id) SELECT id FROM o RETURNING id, order_id)
-    SELECT o.*, box.id AS outbox_id FROM o JOIN box ON box.order_id = o.id
+    SELECT o.* FROM o JOIN box ON box.order_id = o.id
 """  # noqa: S608
 BY_KEY_SQL = f"SELECT {_COLUMNS} FROM orders WHERE idempotency_key = %s"  # noqa: S608
 BY_ID_SQL = f"SELECT {_COLUMNS} FROM orders WHERE id = %s"  # noqa: S608
@@ -47,20 +48,19 @@ def same_request(row: dict[str, Any], user_id: int, movie_id: int, price: Decima
 
 def create_order(
     db: Database, user_id: int, movie_id: int, price: Decimal, idempotency_key: str | None
-) -> tuple[dict[str, Any], int | None]:
+) -> tuple[dict[str, Any], bool]:
     """Record a pending order and its outbox row in ONE transaction.
 
-    Returns (order row, outbox id); the outbox id is None when the Idempotency-Key already
-    named an order (that order is returned and nothing is written).
+    Returns (order row, created); created is False when the Idempotency-Key already named an
+    order (that order is returned and nothing is written).
     """
     with db.transaction() as cur:
         cur.execute(INSERT_SQL, (user_id, movie_id, price, idempotency_key))
         row = cur.fetchone()
         if row is None:  # lost a race with a request carrying the same key
             cur.execute(BY_KEY_SQL, (idempotency_key,))
-            return cur.fetchone(), None
-        outbox_id = row.pop("outbox_id")
-        return row, outbox_id
+            return cur.fetchone(), False
+        return row, True
 
 
 def find_by_key(db: Database, idempotency_key: str) -> dict[str, Any] | None:
@@ -79,11 +79,3 @@ def list_orders(db: Database, user_id: int, limit: int, offset: int) -> list[dic
     with db.transaction() as cur:
         cur.execute(BY_USER_SQL, (user_id, limit, offset))
         return cur.fetchall()
-
-
-def mark_published(db: Database, outbox_id: int) -> None:
-    """The broker confirmed the message: the outbox row has done its job."""
-    with db.transaction() as cur:
-        # No need to wait for the WAL flush: if this delete is lost in a crash, the relay
-        # publishes the order once more and the worker ignores the duplicate.
-        cur.execute("SET LOCAL synchronous_commit = off; DELETE FROM outbox WHERE id = %s", (outbox_id,))

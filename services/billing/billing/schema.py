@@ -2,7 +2,9 @@
 
 - orders: one row per accepted order; `idempotency_key` makes a retried POST find its order.
 - outbox: an order whose message the broker has not confirmed yet (written in the order's
-  transaction, deleted once published); the relay publishes rows left behind.
+  transaction, deleted by the relay once the broker confirmed it). Since v2 an insert NOTIFYs
+  `billing_outbox`, which wakes the relay, and the relay claims rows by id (oldest first), so
+  the age index of v1 is gone.
 - payments: the ledger. Its primary key on order_id proves an order was charged at most once;
   UNIQUE (user_id, movie_id) is the business rule "a user buys a movie once".
 """
@@ -41,6 +43,20 @@ MIGRATIONS = [
             created_at timestamptz NOT NULL DEFAULT now(),
             UNIQUE (user_id, movie_id)
         );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('billing_outbox', '');
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+        DROP INDEX outbox_by_age;
         """,
     ),
 ]

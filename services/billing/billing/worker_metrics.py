@@ -1,9 +1,12 @@
-"""The billing worker's metrics: imported only by the worker process."""
+"""The billing worker's metrics (consumer and outbox relay): imported only by the worker process."""
 
 from prometheus_client import Counter, Gauge
 
 orders_processed_total = Counter(
     "orders_processed_total", "orders the worker finished, by outcome", ["outcome"]
+)
+orders_published_total = Counter(
+    "orders_published_total", "orders the outbox relay published to the billing queue (confirmed)"
 )
 orders_failed_total = Counter("orders_failed_total", "order processing attempts that failed (retried)")
 orders_dead_lettered_total = Counter("orders_dead_lettered_total", "orders sent to the dead-letter queue")

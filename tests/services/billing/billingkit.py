@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import pika
 import pika.exceptions
+import psycopg2
+import psycopg2.extensions
 import requests
 import servicekit
 from billing.topology import Topology
@@ -42,6 +44,14 @@ class BillingWorld:
 
     def scalar(self, sql: str, params: tuple = ()):
         return self.query(sql, params)[0][0]
+
+    def listen(self, channel: str) -> psycopg2.extensions.connection:
+        """A connection LISTENing on `channel` (poll() it, read .notifies; close it after)."""
+        conn = psycopg2.connect(self.database_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"LISTEN {channel}")
+        return conn
 
 
 def wait_until(what: str, probe: Callable[[], T], timeout: float = 30, interval: float = 0.1) -> T:

@@ -30,7 +30,9 @@ def billing_api(start_session_service: Launcher, billing_world: BillingWorld) ->
 
 @pytest.fixture
 def broker(billing_world: BillingWorld) -> Iterator[Broker]:
-    """The billing queues, emptied before the test (earlier tests may have left messages)."""
+    """The billing queues and the outbox, emptied before the test (earlier tests leave orders
+    in the outbox that a worker's relay would publish, and messages in the queues)."""
+    billing_world.query("DELETE FROM outbox")
     client = Broker(billing_world.topology)
     client.purge_all()
     try:

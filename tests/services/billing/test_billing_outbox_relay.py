@@ -1,38 +1,48 @@
-"""The outbox relay's SQL on the real database: partial failure and concurrent relays.
+"""The outbox relay on the real database and the real broker.
 
-The publish function is a stand-in for RabbitMQ here (the broker cannot be made to fail at an
-exact row, nor to stall on demand); the database side is the real one.
+Two tests use a stand-in publish function instead of RabbitMQ: the broker cannot be made to fail
+at an exact row, nor to stall on demand. Everything else is real: the relay's SQL, the NOTIFY
+that wakes it, its own PostgreSQL and AMQP connections.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from billing.amqp import BrokerUnavailable
-from billing.outbox_relay import relay_once
-from billingkit import BillingWorld
+from billing import outbox_relay
+from billing.amqp import BrokerUnavailable, Publisher
+from billing.outbox_relay import OutboxRelay, relay_once
+from billingkit import BillingWorld, Broker, wait_until
 from common.db import Database
 
 
 @pytest.fixture
-def db(billing_world: BillingWorld) -> Iterator[Database]:
+def db(billing_world: BillingWorld, broker: Broker) -> Iterator[Database]:
+    """The billing database, with an empty outbox (the broker fixture empties it)."""
     database = Database(billing_world.database_url)
-    billing_world.query("DELETE FROM outbox")  # only this test's rows count
     yield database
     database.close()
     billing_world.query("DELETE FROM outbox")  # leave no row for a later test's relay
 
 
-def stale_orders(world: BillingWorld, count: int, user_id: int) -> list[str]:
-    """Committed orders whose outbox rows are old enough for the relay (their publish never happened)."""
+@pytest.fixture
+def publisher(billing_world: BillingWorld) -> Iterator[Publisher]:
+    real = Publisher(billing_world.env()["AMQP_URL"], billing_world.topology)
+    yield real
+    real.close()
+
+
+def committed_orders(world: BillingWorld, count: int, user_id: int) -> list[str]:
+    """Committed orders with their outbox rows, as the API writes them."""
     rows = world.query(
         """
         WITH o AS (INSERT INTO orders (user_id, movie_id, price)
                    SELECT %s, m, 1 FROM generate_series(1, %s) AS m RETURNING id)
-        INSERT INTO outbox (order_id, created_at) SELECT id, now() - interval '1 minute' FROM o
+        INSERT INTO outbox (order_id) SELECT id FROM o
         RETURNING order_id::text
         """,
         (user_id, count),
@@ -44,10 +54,22 @@ def outbox_order_ids(world: BillingWorld) -> set[str]:
     return {row[0] for row in world.query("SELECT order_id::text FROM outbox")}
 
 
+def test_relay_publishes_persistent_messages_and_deletes_their_rows(
+    db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
+) -> None:
+    orders = committed_orders(billing_world, 3, 700)
+    assert relay_once(db, publisher.publish_order) == 3
+    assert outbox_order_ids(billing_world) == set()
+    messages = broker.take_all(billing_world.queue)
+    assert [json.loads(body)["order_id"] for _, body in messages] == orders  # oldest first
+    assert {(p.delivery_mode, p.content_type) for p, _ in messages} == {(2, "application/json")}
+    assert [p.message_id for p, _ in messages] == orders
+
+
 def test_rows_published_before_a_broker_failure_are_deleted_the_rest_kept(
     db: Database, billing_world: BillingWorld
 ) -> None:
-    orders = stale_orders(billing_world, 5, 701)
+    orders = committed_orders(billing_world, 5, 701)
     published: list[str] = []
 
     def broker_dies_after_two(order_id: str) -> None:
@@ -56,25 +78,32 @@ def test_rows_published_before_a_broker_failure_are_deleted_the_rest_kept(
         published.append(order_id)
 
     with pytest.raises(BrokerUnavailable):
-        relay_once(db, broker_dies_after_two, min_age_seconds=3)
+        relay_once(db, broker_dies_after_two)
     assert len(published) == 2
     assert outbox_order_ids(billing_world) == set(orders) - set(published)
 
-    assert relay_once(db, published.append, min_age_seconds=3) == 3
+    assert relay_once(db, published.append) == 3
     assert sorted(published) == sorted(orders) and outbox_order_ids(billing_world) == set()
 
 
-def test_fresh_rows_are_left_to_the_api(db: Database, billing_world: BillingWorld) -> None:
-    billing_world.query(
-        "WITH o AS (INSERT INTO orders (user_id, movie_id, price) VALUES (702, 1, 1) RETURNING id)"
-        " INSERT INTO outbox (order_id) SELECT id FROM o"
-    )
-    assert relay_once(db, lambda _: pytest.fail("a fresh row must not be relayed"), min_age_seconds=3) == 0
-    assert len(outbox_order_ids(billing_world)) == 1
+def test_an_unconfirmed_publish_keeps_the_row_until_the_queue_is_back(
+    db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
+) -> None:
+    [order_id] = committed_orders(billing_world, 1, 704)
+    publisher.ensure_connected()
+    # The queue vanishes under the open channel: the mandatory publish comes back unroutable.
+    broker.channel.queue_delete(billing_world.queue)
+    with pytest.raises(BrokerUnavailable, match="not confirmed"):
+        relay_once(db, publisher.publish_order)
+    assert outbox_order_ids(billing_world) == {order_id}
+    # The failed publish dropped the connection; the next one reconnects and declares the queue.
+    assert relay_once(db, publisher.publish_order) == 1
+    [(_, body)] = broker.take_all(billing_world.queue)
+    assert json.loads(body) == {"order_id": order_id}
 
 
 def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world: BillingWorld) -> None:
-    orders = stale_orders(billing_world, 60, 703)
+    orders = committed_orders(billing_world, 60, 703)
     published: dict[str, list[str]] = {"a": [], "b": []}
 
     def relay(name: str) -> None:
@@ -82,7 +111,7 @@ def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world
             time.sleep(0.005)  # holds the claimed rows long enough for the other relay to run
             published[name].append(order_id)
 
-        while relay_once(db, slow_publish, min_age_seconds=3, batch_size=10):
+        while relay_once(db, slow_publish, batch_size=10):
             pass
 
     threads = [threading.Thread(target=relay, args=(name,)) for name in published]
@@ -93,3 +122,38 @@ def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world
     assert published["a"] and published["b"], "both relays must have claimed rows"
     assert sorted(published["a"] + published["b"]) == sorted(orders)  # each exactly once
     assert outbox_order_ids(billing_world) == set()
+
+
+def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_killed(
+    db: Database,
+    billing_world: BillingWorld,
+    broker: Broker,
+    publisher: Publisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without a NOTIFY the relay would look again only after an hour: any prompt publish below
+    # was woken by the notification.
+    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
+    stop = threading.Event()
+    relay = OutboxRelay(db, publisher, stop)
+    relay.start()
+    try:
+        relay_listener = (
+            "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN billing_outbox'"
+        )
+        listeners = f"SELECT count(*) {relay_listener}"
+        wait_until("the relay listening", lambda: billing_world.scalar(listeners) == 1, 10)
+        [first] = committed_orders(billing_world, 1, 705)
+        wait_until("first order published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
+
+        # PostgreSQL drops the relay's listening connection (a restart or failover looks the same).
+        billing_world.query(f"SELECT pg_terminate_backend(pid) {relay_listener}")
+        wait_until("the relay listening again", lambda: billing_world.scalar(listeners) == 1, 15)
+        [second] = committed_orders(billing_world, 1, 706)
+        wait_until("second order published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
+    finally:
+        stop.set()
+        relay.join(10)
+    assert not relay.is_alive()
+    bodies = [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)]
+    assert bodies == [first, second] and outbox_order_ids(billing_world) == set()
