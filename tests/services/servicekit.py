@@ -1,6 +1,7 @@
 """Helpers the service tests share: per-run names, databases, queues and real service processes.
 
-Everything runs for real: PostgreSQL and RabbitMQ on 127.0.0.1, services under gunicorn with
+Everything runs for real: PostgreSQL and RabbitMQ where services/devtools/local.py finds them
+(PGHOST/PGPORT and AMQP_URL, this machine's 127.0.0.1 by default), services under gunicorn with
 the contract's start commands. Only AWS and the cluster are absent.
 """
 
@@ -18,16 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-from devtools import processes
+from devtools import local, processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "services"
 VENV_BIN = Path(sys.executable).parent
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+PG_ADMIN_URL = local.PG_ADMIN_URL
+AMQP_URL = local.AMQP_URL
 
 # One id per test session: databases, roles and queues carry it, so runs never collide.
 RUN_ID = uuid.uuid4().hex[:8]
@@ -62,7 +61,7 @@ def free_port() -> int:
 
 def pg_url(name: str) -> str:
     """URL of the role and database `name` (both carry the same name; trust auth locally)."""
-    return f"postgresql://{name}@{PG_HOST}:{PG_PORT}/{name}"
+    return local.database_url(name)
 
 
 def run_cli(
