@@ -6,13 +6,12 @@ Uses the machine's RabbitMQ (started by .ci/ensure-services) through rabbitmqctl
 user of its own that are deleted afterwards; the Secrets Manager values are stand-ins with
 characters that need escaping (esotemplate.STAND_IN). The machine's broker is Debian's 3.10,
 the cluster's is 3.12: both read the same definitions format (plain `password` hashed on import).
+rabbitmqctl needs the broker on this machine: marked `server_control` (tests/servercontrol.py).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 import uuid
 from urllib.parse import quote_plus, urlsplit, urlunsplit
@@ -20,12 +19,11 @@ from urllib.parse import quote_plus, urlsplit, urlunsplit
 import pika
 import pytest
 from cloudctl.manifests import esotemplate
+from devtools import local
 from manifest_helpers import find
+from servercontrol import rabbitmqctl
 
-
-def rabbitmqctl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    path = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    return subprocess.run([path, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False)
+pytestmark = pytest.mark.server_control("rabbitmq")
 
 
 @pytest.fixture
@@ -55,9 +53,8 @@ def loaded(env_objects):
         time.sleep(0.2)
     password = definitions["users"][0]["password"]
     # the URL as rendered, pointed at this machine's broker and at the test's own user and vhost
-    netloc = amqp.netloc.replace(amqp.username, quote_plus(user), 1).replace(
-        "@rabbitmq:5672", "@127.0.0.1:5672"
-    )
+    broker = urlsplit(local.AMQP_URL).netloc.rpartition("@")[2]
+    netloc = amqp.netloc.replace(amqp.username, quote_plus(user), 1).replace("@rabbitmq:5672", f"@{broker}")
     url = urlunsplit((amqp.scheme, netloc, f"/{vhost}", "", ""))
     try:
         yield {"user": user, "password": password, "vhost": vhost, "url": url}

@@ -1,4 +1,6 @@
-"""Stop and start the machine's real PostgreSQL and RabbitMQ for the disruptive tests.
+"""Stop and start the machine's real PostgreSQL and RabbitMQ for the disruptive tests (marked
+`server_control` too: tests/servercontrol.py runs the commands and checks that they control the
+servers these tests talk to).
 
 Every helper restores the service in a `finally` and waits until it answers again, so a failing
 test never leaves the machine without its database or broker.
@@ -7,7 +9,6 @@ test never leaves the machine without its database or broker.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,19 +16,7 @@ import pika
 import pika.exceptions
 import psycopg2
 import servicekit
-
-PG_CLUSTER = ("15", "main")
-COMMAND_TIMEOUT = 120
-
-
-def _run(*args: str) -> None:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
-
-
-def _pg_ctl(action: str) -> None:
-    _run("pg_ctlcluster", "--skip-systemctl-redirect", *PG_CLUSTER, action)
+from servercontrol import check, pg_ctl
 
 
 def _wait(what: str, probe, timeout: float = 90) -> None:
@@ -52,31 +41,31 @@ def wait_rabbitmq() -> None:
 
 def restart_postgres() -> None:
     try:
-        _pg_ctl("restart")
+        pg_ctl("restart")
     finally:
         with contextlib.suppress(RuntimeError):  # already running if restart worked
-            _pg_ctl("start")
+            pg_ctl("start")
         wait_postgres()
 
 
 @contextlib.contextmanager
 def postgres_stopped() -> Iterator[None]:
-    _pg_ctl("stop")
+    pg_ctl("stop")
     try:
         yield
     finally:
         with contextlib.suppress(RuntimeError):
-            _pg_ctl("start")
+            pg_ctl("start")
         wait_postgres()
 
 
 @contextlib.contextmanager
 def rabbitmq_stopped() -> Iterator[None]:
     """The broker application stopped (the Erlang node stays up, so start_app is quick)."""
-    _run("rabbitmqctl", "stop_app")
+    check("rabbitmqctl", "stop_app")
     try:
         yield
     finally:
         with contextlib.suppress(RuntimeError):  # wait_rabbitmq names the failure if it stays down
-            _run("rabbitmqctl", "start_app")
+            check("rabbitmqctl", "start_app")
         wait_rabbitmq()

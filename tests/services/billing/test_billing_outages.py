@@ -1,5 +1,6 @@
 """Broker and database outages with the services running: the real RabbitMQ and PostgreSQL of
-this machine are stopped and started (always restored, see outages.py)."""
+this machine are stopped and started (always restored, see outages.py). They need servers this
+machine controls (tests/servercontrol.py): `make test-server-control`, not CI's `test` job."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import requests
 from billingkit import BillingWorld, Broker, metric, post_order, status_counts, wait_until
 from outages import postgres_stopped, rabbitmq_stopped, restart_postgres
 
-pytestmark = pytest.mark.disruptive
+pytestmark = [pytest.mark.disruptive, pytest.mark.server_control("postgresql", "rabbitmq")]
 
 
 class Poster(threading.Thread):
