@@ -12,10 +12,16 @@ BIN       := $(VENV)/bin
 UV        := $(BIN)/uv
 # The pinned kubectl, terraform fmt and every tool come from the venvs, never from the machine's PATH.
 export PATH := $(BIN):$(PATH)
+# Every area's pytest call is $(PYTEST), so PYTEST_ARGS reaches them all, e.g.
+# make test PYTEST_ARGS='-m "not server_control"' (CI's test job: its servers are service containers).
+PYTEST_ARGS ?=
+PYTEST = $(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
+	@echo "variables: PYTEST_ARGS='...' extra pytest arguments for every test target (e.g. -m \"not server_control\");"
+	@echo "           PGHOST, PGPORT, AMQP_URL where the tests and make dev find PostgreSQL and RabbitMQ (default 127.0.0.1)"
 
 # --- virtual environments -------------------------------------------------------------------
 $(UV): requirements/bootstrap.txt

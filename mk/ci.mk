@@ -21,7 +21,7 @@ policy-report: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## checkov (project check
 
 .PHONY: test-ci
 test-ci: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## tests of the delivery scripts, the checkov checks and .gitlab-ci.yml
-	cd $(ROOT) && $(BIN)/pytest -q tests/ci
+	cd $(ROOT) && $(PYTEST) -q tests/ci
 
 TEST_TARGETS += test-ci
 

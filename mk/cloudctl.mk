@@ -2,7 +2,7 @@
 # Its tests use stand-in terraform/kubectl binaries and botocore Stubbers: no AWS, no cluster.
 .PHONY: test-cloudctl
 test-cloudctl: $(VENV)/.synced ## bootstrap CLI tests (stand-in terraform, kubectl and AWS)
-	cd $(ROOT) && $(BIN)/pytest -q tests/infrastructure/cloudctl
+	cd $(ROOT) && $(PYTEST) -q tests/infrastructure/cloudctl
 
 .PHONY: cost
 cost: $(VENV)/.synced ## monthly AWS estimate of ENV (dev or prod) from its terraform.tfvars

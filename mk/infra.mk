@@ -18,6 +18,6 @@ tf-checkov: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## checkov on infrastructure
 .PHONY: test-infra
 test-infra: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## Terraform: fmt, checkov, python-hcl2 tests
 	$(MAKE) --no-print-directory tf-fmt tf-checkov
-	$(BIN)/pytest -q tests/infrastructure/terraform
+	$(PYTEST) -q tests/infrastructure/terraform
 
 TEST_TARGETS += test-infra

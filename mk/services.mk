@@ -17,7 +17,14 @@ dev: $(VENV)/.synced ## run the whole system locally (gateway :3000); Ctrl-C sto
 
 .PHONY: test-services
 test-services: $(VENV)/.synced ## service tests on the real PostgreSQL and RabbitMQ
-	cd $(ROOT) && $(BIN)/pytest tests/services
+	cd $(ROOT) && $(PYTEST) tests/services
+
+# The tests marked server_control stop, start or configure this machine's PostgreSQL and RabbitMQ
+# (pg_ctlcluster, rabbitmqctl; tests/servercontrol.py). `make test` runs them with the rest; CI's
+# test job, whose servers are service containers, deselects them and its test-outages job runs this.
+.PHONY: test-server-control
+test-server-control: $(VENV)/.synced ## only the tests that stop, start or configure the local PostgreSQL and RabbitMQ
+	cd $(ROOT) && $(PYTEST) -m server_control tests
 
 .PHONY: bench
 bench: $(VENV)/.synced ## benchmark the stack with wrk; writes docs/benchmarks.md
