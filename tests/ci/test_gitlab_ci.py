@@ -129,3 +129,152 @@ def test_drift_is_checked_on_a_schedule_with_detailed_exitcode():
     assert drift["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
     assert drift["parallel"]["matrix"] == [{"ENV": ["dev", "prod"]}]
     assert any("plan" in line and "-detailed-exitcode" in line for line in drift["script"])
+
+
+# --- PostgreSQL and RabbitMQ: service containers for `test`, servers of its own for `test-outages` ---
+SERVER_CONTROL = "server_control"
+
+
+def make_dry_run(*args: str) -> str:
+    dry = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert dry.returncode == 0, dry.stderr
+    return dry.stdout
+
+
+def mark_expression(command: str) -> str:
+    """The argument of the last -m in a shell command line (quoted or not)."""
+    found = re.findall(r"""-m (?:"([^"]+)"|'([^']+)'|(\S+))""", command)
+    assert found, f"no -m in {command!r}"
+    return next(group for group in found[-1] if group)
+
+
+def services() -> dict[str, dict]:
+    return {service["alias"]: service for service in load()["test"]["services"]}
+
+
+def test_the_test_job_gets_postgres_and_rabbitmq_as_services_pinned_to_what_production_runs():
+    postgres, rabbitmq = services()["postgres"]["name"], services()["rabbitmq"]["name"]
+    for image in (postgres, rabbitmq):
+        assert re.fullmatch(r"[a-z]+:\d+\.\d+(\.\d+)?(-[a-z]+)?", image), f"{image} is not an exact version"
+        assert not image.endswith(":latest")
+    # postgres:<major>.<minor>-<debian>: the major RDS runs (modules/database), Debian as the python image
+    database = (ROOT / "infrastructure/terraform/modules/database/variables.tf").read_text()
+    major = re.search(r'variable "engine_major_version"\s*{[^}]*default\s*=\s*"(\d+)"', database).group(1)
+    assert re.fullmatch(rf"postgres:{major}\.\d+-bookworm", postgres)
+    assert "bookworm" in load()["variables"]["PYTHON_IMAGE"]
+    # rabbitmq:<the cluster broker's version>, without the management plugin the tests do not use
+    statefulset = (ROOT / "base/rabbitmq/statefulset.yaml").read_text()
+    cluster = re.search(r"image: rabbitmq:(\d+\.\d+\.\d+)-management", statefulset).group(1)
+    assert rabbitmq == f"rabbitmq:{cluster}"
+
+
+def test_the_tests_reach_the_services_through_the_variables_devtools_local_reads():
+    job = load()["test"]
+    assert job["variables"]["PGHOST"] == "postgres" and "PGPORT" not in job["variables"]
+    amqp = job["variables"]["AMQP_URL"]
+    assert re.fullmatch(r"amqp://guest:guest@rabbitmq:5672/%2F", amqp)
+    # what the tests and the services they start get (servicekit takes every URL from devtools.local)
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from devtools import local; print(local.PG_ADMIN_URL, local.database_url('x'), local.AMQP_URL)",
+        ],
+        cwd=ROOT / "services",
+        env={"PATH": "/usr/bin:/bin", "PGHOST": "postgres", "AMQP_URL": amqp},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.split() == [
+        "postgresql://postgres@postgres:5432/postgres",
+        "postgresql://x@postgres:5432/x",
+        amqp,
+    ]
+    # throw-away containers: trust and guest from the network, no password invented (see the comment)
+    assert services()["postgres"]["variables"] == {"POSTGRES_HOST_AUTH_METHOD": "trust"}
+    rabbit = services()["rabbitmq"]["variables"]
+    assert rabbit["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] == "-rabbit loopback_users []"
+    assert rabbit["HEALTHCHECK_TCP_PORT"] == "5672"
+    # nothing installs or starts a server in this job any more
+    assert "before_script" not in job
+    assert not [
+        line for line in job["script"] if re.search(r"postgresql|rabbitmq|ensure-services|\.ci/run", line)
+    ]
+
+
+def test_the_test_job_deselects_exactly_what_the_outage_job_selects():
+    (test_call,) = [line for line in load()["test"]["script"] if line.startswith("make ")]
+    assert re.fullmatch(r"make test PYTEST_ARGS='-m \"not server_control\"'", test_call)
+    assert "make test-server-control" in load()["test-outages"]["script"]
+    args = test_call.split("PYTEST_ARGS=", 1)[1].strip("'")
+    outage = mark_expression(make_dry_run("test-server-control"))
+    assert outage == SERVER_CONTROL and mark_expression(args) == f"not {outage}"
+    # every pytest call of `make test` carries the arguments, and the outage target collects all of tests/
+    pytest_lines = [
+        line for line in make_dry_run("test", f"PYTEST_ARGS={args}").splitlines() if "pytest" in line
+    ]
+    assert len(pytest_lines) == 5 and all(args in line for line in pytest_lines)
+    assert make_dry_run("test-server-control").rstrip().endswith(f"-m {SERVER_CONTROL} tests")
+
+
+def test_no_make_fragment_calls_pytest_around_pytest_args():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "PYTEST = $(BIN)/pytest $(PYTEST_ARGS)" in makefile
+    for path in [ROOT / "Makefile", *sorted((ROOT / "mk").glob("*.mk"))]:
+        for line in path.read_text().splitlines():
+            assert "$(BIN)/pytest" not in line or line.startswith("PYTEST ="), f"{path.name}: {line}"
+
+
+def test_the_outage_job_owns_its_servers_and_runs_only_the_server_control_tests():
+    job = load()["test-outages"]
+    assert job["stage"] == load()["test"]["stage"] and "services" not in job
+    assert job["extends"] == load()["test"]["extends"]
+    installs = " ".join(job["before_script"])
+    assert "postgresql-15" in installs and "rabbitmq-server" in installs
+    assert job["script"] == [".ci/ensure-services", "make test-server-control"]
+    assert "variables" not in job  # 127.0.0.1, the default: servers pg_ctlcluster and rabbitmqctl control
+    assert {"job": "test-outages"} in load()["deploy-dev"]["needs"]
+
+
+def test_the_server_control_selection_is_the_disruptive_tests_and_the_rabbitmqctl_test():
+    collected = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            SERVER_CONTROL,
+            "tests",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr
+    files = {line.split("::")[0] for line in collected.stdout.splitlines() if "::" in line}
+    assert files == {
+        "tests/services/billing/test_billing_outages.py",
+        "tests/manifests/test_rabbitmq_boot_definitions.py",
+    }
+
+
+def test_every_marker_the_pipeline_and_the_make_targets_select_is_registered_and_enforced():
+    import tomllib
+
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--strict-markers" in pytest_options["addopts"]
+    registered = {line.split(":")[0].split("(")[0] for line in pytest_options["markers"]}
+    expressions = [mark_expression(make_dry_run("test-server-control"))]
+    expressions += [mark_expression(line) for line in scripts() if " -m " in line]
+    used = {word for expression in expressions for word in re.findall(r"\w+", expression)} - {
+        "and",
+        "or",
+        "not",
+    }
+    assert used == {SERVER_CONTROL} and used <= registered
