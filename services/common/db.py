@@ -126,13 +126,24 @@ class Database:
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """A cursor (rows as dicts) inside one transaction: commit on success, rollback on error."""
         with self.connection() as conn:
+            conn.autocommit = False  # client-side only: psycopg2 sends BEGIN before the first statement
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                 yield cur
             conn.commit()
 
+    @contextmanager
+    def statement(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        """A cursor (rows as dicts) for work that is ONE statement, which PostgreSQL runs as its own
+        transaction: one round trip instead of three (BEGIN, the statement, COMMIT). Each further
+        statement on the cursor would be a transaction of its own."""
+        with self.connection() as conn:
+            conn.autocommit = True
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                yield cur
+
     def ping(self) -> None:
         """Raise DatabaseUnavailable unless a round trip to the server works (for /ready)."""
-        with self.transaction() as cur:
+        with self.statement() as cur:
             cur.execute("SELECT 1")
 
     def close(self) -> None:

@@ -49,12 +49,12 @@ def same_request(row: dict[str, Any], user_id: int, movie_id: int, price: Decima
 def create_order(
     db: Database, user_id: int, movie_id: int, price: Decimal, idempotency_key: str | None
 ) -> tuple[dict[str, Any], bool]:
-    """Record a pending order and its outbox row in ONE transaction.
+    """Record a pending order and its outbox row in ONE statement (so one transaction).
 
     Returns (order row, created); created is False when the Idempotency-Key already named an
     order (that order is returned and nothing is written).
     """
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(INSERT_SQL, (user_id, movie_id, price, idempotency_key))
         row = cur.fetchone()
         if row is None:  # lost a race with a request carrying the same key
@@ -64,18 +64,18 @@ def create_order(
 
 
 def find_by_key(db: Database, idempotency_key: str) -> dict[str, Any] | None:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(BY_KEY_SQL, (idempotency_key,))
         return cur.fetchone()
 
 
 def get_order(db: Database, order_id: str) -> dict[str, Any] | None:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(BY_ID_SQL, (order_id,))
         return cur.fetchone()
 
 
 def list_orders(db: Database, user_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(BY_USER_SQL, (user_id, limit, offset))
         return cur.fetchall()

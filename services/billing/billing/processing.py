@@ -1,4 +1,4 @@
-"""What the worker does with one order, in one transaction (idempotent by construction).
+"""What the worker does with one order, in one statement (idempotent by construction).
 
 The order row is locked (FOR UPDATE), so two deliveries of the same message never process it
 concurrently; a non-pending order is left alone, so a redelivery never processes it twice; and
@@ -45,28 +45,35 @@ def parse_order_id(body: bytes) -> str:
         raise PoisonMessage("order_id is not a UUID") from None
 
 
+# One statement, so one transaction and one round trip: lock the order, charge it unless it is
+# no longer pending, and record the outcome. `before` is NULL for an unknown order; `after` is
+# NULL when the order was not pending (already processed).
+PROCESS_SQL = """
+    WITH o AS (
+        SELECT id, user_id, movie_id, price, status FROM orders WHERE id = %(order_id)s FOR UPDATE
+    ), charged AS (
+        INSERT INTO payments (order_id, user_id, movie_id, amount)
+        SELECT id, user_id, movie_id, price FROM o WHERE status = 'pending'
+        ON CONFLICT (user_id, movie_id) DO NOTHING
+        RETURNING order_id
+    ), decided AS (
+        UPDATE orders SET
+            status = CASE WHEN EXISTS (SELECT FROM charged) THEN 'completed' ELSE 'rejected' END,
+            reason = CASE WHEN EXISTS (SELECT FROM charged) THEN NULL ELSE %(rejected_reason)s END,
+            processed_at = now()
+        WHERE id = (SELECT id FROM o WHERE status = 'pending')
+        RETURNING status
+    )
+    SELECT (SELECT status FROM o) AS before, (SELECT status FROM decided) AS after
+"""
+
+
 def process_order(db: Database, order_id: str) -> Outcome:
-    with db.transaction() as cur:
-        cur.execute(
-            "SELECT user_id, movie_id, price, status FROM orders WHERE id = %s FOR UPDATE", (order_id,)
-        )
-        order = cur.fetchone()
-        if order is None:
-            return Outcome.UNKNOWN_ORDER
-        if order["status"] != "pending":
-            return Outcome.ALREADY_PROCESSED
-        cur.execute(
-            """
-            INSERT INTO payments (order_id, user_id, movie_id, amount) VALUES (%s, %s, %s, %s)
-            ON CONFLICT (user_id, movie_id) DO NOTHING RETURNING order_id
-            """,
-            (order_id, order["user_id"], order["movie_id"], order["price"]),
-        )
-        if cur.fetchone() is None:
-            cur.execute(
-                "UPDATE orders SET status = 'rejected', reason = %s, processed_at = now() WHERE id = %s",
-                (ALREADY_PURCHASED, order_id),
-            )
-            return Outcome.REJECTED
-        cur.execute("UPDATE orders SET status = 'completed', processed_at = now() WHERE id = %s", (order_id,))
-        return Outcome.COMPLETED
+    with db.statement() as cur:
+        cur.execute(PROCESS_SQL, {"order_id": order_id, "rejected_reason": ALREADY_PURCHASED})
+        row = cur.fetchone()
+    if row["before"] is None:
+        return Outcome.UNKNOWN_ORDER
+    if row["after"] is None:
+        return Outcome.ALREADY_PROCESSED
+    return Outcome(row["after"])

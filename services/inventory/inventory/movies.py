@@ -1,4 +1,7 @@
-"""Movie storage: SQL for the movies table (one place), returning plain dicts."""
+"""Movie storage: SQL for the movies table (one place), returning plain dicts.
+
+Every operation is one statement, so each runs as its own transaction (Database.statement).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ def to_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_movies(db: Database, title: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         if title:
             cur.execute(SEARCH_SQL, (search_pattern(title), limit, offset))
         else:
@@ -35,14 +38,14 @@ def list_movies(db: Database, title: str | None, limit: int, offset: int) -> lis
 
 
 def get_movie(db: Database, movie_id: int) -> dict[str, Any] | None:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(f"SELECT {_COLUMNS} FROM movies WHERE id = %s", (movie_id,))  # noqa: S608
         row = cur.fetchone()
     return to_json(row) if row else None
 
 
 def create_movie(db: Database, title: str, director: str) -> dict[str, Any]:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(
             f"INSERT INTO movies (title, director) VALUES (%s, %s) RETURNING {_COLUMNS}",  # noqa: S608
             (title, director),
@@ -51,7 +54,7 @@ def create_movie(db: Database, title: str, director: str) -> dict[str, Any]:
 
 
 def update_movie(db: Database, movie_id: int, title: str, director: str) -> dict[str, Any] | None:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute(
             f"UPDATE movies SET title = %s, director = %s WHERE id = %s RETURNING {_COLUMNS}",  # noqa: S608
             (title, director, movie_id),
@@ -61,6 +64,6 @@ def update_movie(db: Database, movie_id: int, title: str, director: str) -> dict
 
 
 def delete_movie(db: Database, movie_id: int) -> bool:
-    with db.transaction() as cur:
+    with db.statement() as cur:
         cur.execute("DELETE FROM movies WHERE id = %s", (movie_id,))
         return cur.rowcount == 1
