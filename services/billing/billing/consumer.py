@@ -1,7 +1,8 @@
 """The billing queue consumer: one message at a time, acked only after the database commit.
 
 What happens to a delivery:
-- processed (completed, rejected, or already processed earlier): ack;
+- processed (completed, rejected, or already processed earlier): ack, together with the
+  deliveries processed just before it (ACK_BATCH);
 - poison (not parseable, unknown order): reject without requeue, so the queue dead-letters it
   to `<q>.dlq` at once and the orders behind it are not held up;
 - processing failed (any other error): republish to `<q>.retry` with the retry count in a
@@ -13,6 +14,7 @@ What happens to a delivery:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -28,6 +30,10 @@ log = logging.getLogger("billing.consumer")
 
 # How often the consume loop wakes up with nothing delivered, to notice a stop request.
 IDLE_WAKEUP_SECONDS = 0.5
+# Processed deliveries are acked together (basic.ack multiple) once nothing else is waiting, or
+# after this many: one ack frame per burst instead of one per message. A crash before the ack
+# only redelivers orders already committed, which processing recognises.
+ACK_BATCH = 10
 
 
 class Consumer:
@@ -48,6 +54,8 @@ class Consumer:
         self._max_retries = max_retries
         self._stop = stop
         self.consuming = threading.Event()  # read by /ready
+        self._unacked_tag: int | None = None  # the newest processed delivery not acked yet
+        self._unacked_count = 0
 
     def run(self) -> None:
         """Consume until `stop` is set, reconnecting with backoff when RabbitMQ or PostgreSQL fails."""
@@ -61,6 +69,7 @@ class Consumer:
                 log.info("consuming", extra={"queue": self._topology.queue, "prefetch": self._prefetch})
                 backoff.reset()
                 self._consume(channel)
+                self._flush_acks(channel)
                 channel.cancel()  # stopping: prefetched, unhandled messages go back to the queue
             except amqp.BROKER_ERRORS as exc:
                 self._pause(backoff, "RabbitMQ unavailable", exc)
@@ -75,13 +84,31 @@ class Consumer:
         log.info("consumer stopped")
 
     def _consume(self, channel) -> None:
+        self._unacked_tag, self._unacked_count = None, 0  # delivery tags belong to one channel
         for method, properties, body in channel.consume(
             self._topology.queue, inactivity_timeout=IDLE_WAKEUP_SECONDS
         ):
             if self._stop.is_set():
                 return
             if method is not None:
-                self.handle(channel, method, properties, body)
+                try:
+                    self.handle(channel, method, properties, body)
+                except DatabaseUnavailable:
+                    with contextlib.suppress(*amqp.BROKER_ERRORS):
+                        self._flush_acks(channel)  # what was committed before the outage stays done
+                    raise
+
+    def _ack(self, channel, tag: int) -> None:
+        """Ack a committed delivery, together with the ones before it (see ACK_BATCH)."""
+        self._unacked_tag = tag
+        self._unacked_count += 1
+        if self._unacked_count >= ACK_BATCH or channel.get_waiting_message_count() == 0:
+            self._flush_acks(channel)
+
+    def _flush_acks(self, channel) -> None:
+        if self._unacked_tag is not None:
+            channel.basic_ack(self._unacked_tag, multiple=True)
+            self._unacked_tag, self._unacked_count = None, 0
 
     def handle(self, channel, method, properties, body: bytes) -> None:
         """Decide one delivery's fate (see the module docstring); DatabaseUnavailable propagates."""
@@ -103,7 +130,7 @@ class Consumer:
             return
         if outcome in (Outcome.COMPLETED, Outcome.REJECTED):
             worker_metrics.orders_processed_total.labels(outcome.value).inc()
-        channel.basic_ack(tag)
+        self._ack(channel, tag)
         log.info("order processed", extra={"order_id": order_id, "outcome": outcome.value})
 
     def _retry_or_dead_letter(self, channel, tag, properties, body, order_id, error: Exception) -> None:

@@ -14,6 +14,7 @@ import pytest
 import requests
 import servicekit
 from billing.amqp import RETRY_COUNT_HEADER
+from billing.consumer import IDLE_WAKEUP_SECONDS
 from billingkit import BillingWorld, Broker, metric, post_order, status_counts, wait_until
 
 
@@ -81,6 +82,31 @@ def test_duplicate_delivery_is_processed_once(
     time.sleep(0.3)  # let the last ack land before reading the counter
     assert payments_for(billing_world, order_id) == 1
     assert metric(worker.url, "orders_processed_total", outcome="completed") == 1
+
+
+def test_a_burst_is_acked_in_batches_and_nothing_is_left_unacked_once_idle(
+    billing_world: BillingWorld, broker: Broker, start_worker
+) -> None:
+    """Acks go out together (ACK_BATCH), and the last ones as soon as the queue runs dry: a worker
+    killed with SIGKILL once idle hands nothing back to the queue."""
+    order_ids = [
+        row[0]
+        for row in billing_world.query(
+            """
+            WITH o AS (INSERT INTO orders (user_id, movie_id, price)
+                       SELECT 509, m, 1 FROM generate_series(1, 25) AS m RETURNING id)
+            INSERT INTO outbox (order_id) SELECT id FROM o RETURNING order_id::text
+            """
+        )
+    ]
+    worker = start_worker(WORKER_PREFETCH="25")
+    wait_until("burst completed", lambda: status_counts(billing_world, order_ids) == {"completed": 25}, 15)
+    time.sleep(IDLE_WAKEUP_SECONDS * 2)  # past the consume loop's idle wake-up
+    worker.process.kill()
+    worker.process.wait(10)
+    # An unacked delivery returns to the queue when its consumer's connection drops.
+    time.sleep(0.5)
+    assert broker.counts(billing_world.queue) == (0, 0)
 
 
 def test_poison_messages_go_to_the_dlq_at_once_and_do_not_delay_orders(
