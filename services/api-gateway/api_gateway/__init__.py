@@ -22,12 +22,12 @@ READY_TIMEOUT = urllib3.Timeout(connect=1, read=2)
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     values = load_or_exit(SETTINGS, environ)
     jsonlog.configure(SERVICE, values["LOG_LEVEL"])
-    upstreams = Upstreams(values["UPSTREAM_CONNECT_TIMEOUT"], values["UPSTREAM_READ_TIMEOUT"])
-    bases = {"inventory": values["INVENTORY_URL"].rstrip("/"), "billing": values["BILLING_URL"].rstrip("/")}
+    bases = {"inventory": values["INVENTORY_URL"], "billing": values["BILLING_URL"]}
+    upstreams = Upstreams(bases, values["UPSTREAM_CONNECT_TIMEOUT"], values["UPSTREAM_READ_TIMEOUT"])
 
     def health_check(name: str):
         def check() -> bool:
-            answer = upstreams.request(name, "GET", bases[name] + "/health", {}, timeout=READY_TIMEOUT)
+            answer = upstreams.request(name, "GET", "/health", {}, timeout=READY_TIMEOUT)
             return answer.status == 200
 
         return check
@@ -38,12 +38,12 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         name: str, path: str, query: dict[str, str] | None = None, public_prefix: str = ""
     ) -> Response:
         """Send the current request to upstream `name` at `path`; relay its answer."""
-        url = bases[name] + path + (f"?{urlencode(query)}" if query else "")
+        target = path + (f"?{urlencode(query)}" if query else "")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() != REQUEST_ID_HEADER.lower()]
         headers.append((REQUEST_ID_HEADER, g.request_id))
         headers.append(("X-Forwarded-For", _forwarded_for()))
         body = request.get_data() if request.method in ("POST", "PUT") else None
-        answer = upstreams.request(name, request.method, url, headers, body)
+        answer = upstreams.request(name, request.method, target, headers, body)
         headers_out = []
         for header, value in answer.headers:
             if header.lower() in ("server", "date", REQUEST_ID_HEADER.lower()):

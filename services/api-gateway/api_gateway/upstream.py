@@ -1,4 +1,4 @@
-"""The gateway's HTTP client: one pooled keep-alive urllib3 PoolManager per process.
+"""The gateway's HTTP client: pooled keep-alive urllib3 connections, one pool per upstream and process.
 
 Failures map to gateway answers: upstream refused/reset -> 502, upstream too slow -> 504.
 Hop-by-hop headers (RFC 9110 7.6.1) are dropped in both directions.
@@ -20,6 +20,7 @@ from urllib3.exceptions import (
     NewConnectionError,
     ReadTimeoutError,
 )
+from urllib3.util import parse_url
 
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"}
@@ -57,37 +58,49 @@ class UpstreamResponse:
 
 
 class Upstreams:
-    def __init__(self, connect_timeout: float, read_timeout: float, maxsize: int = 8) -> None:
+    """One keep-alive connection pool per named upstream, created in each process on first use.
+
+    A pool per upstream (urllib3.HTTPConnectionPool, not a PoolManager) because the gateway only
+    ever talks to its configured upstreams: no per-request URL parsing or pool lookup by key.
+    """
+
+    def __init__(
+        self, bases: Mapping[str, str], connect_timeout: float, read_timeout: float, maxsize: int = 8
+    ) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.maxsize = maxsize
-        self._pool: urllib3.PoolManager | None = None
+        self._bases = {name: parse_url(base.rstrip("/")) for name, base in bases.items()}
+        self._pools: dict[str, urllib3.HTTPConnectionPool] = {}
         self._pid: int | None = None
         self._lock = threading.Lock()
 
-    @property
-    def pool(self) -> urllib3.PoolManager:
-        """Created in each process on first use (never shared across a gunicorn fork)."""
-        if self._pool is None or self._pid != os.getpid():
+    def _pool(self, name: str) -> urllib3.HTTPConnectionPool:
+        """Never shared across a gunicorn fork: a new process starts with new pools."""
+        if self._pid != os.getpid() or name not in self._pools:
             with self._lock:
-                if self._pool is None or self._pid != os.getpid():
-                    self._pool = urllib3.PoolManager(num_pools=4, maxsize=self.maxsize, retries=RETRY)
-                    self._pid = os.getpid()
-        return self._pool
+                if self._pid != os.getpid():
+                    self._pools, self._pid = {}, os.getpid()
+                if name not in self._pools:
+                    self._pools[name] = urllib3.connection_from_url(
+                        str(self._bases[name]), maxsize=self.maxsize, retries=RETRY, timeout=self.timeout
+                    )
+        return self._pools[name]
 
     def request(
         self,
         name: str,
         method: str,
-        url: str,
+        path: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]],
         body: bytes | None = None,
         timeout: urllib3.Timeout | None = None,
     ) -> UpstreamResponse:
+        """Send `method path` (path with its query, below the upstream's base URL) to upstream `name`."""
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         try:
-            response = self.pool.request(
+            response = self._pool(name).urlopen(
                 method,
-                url,
+                (self._bases[name].path or "") + path,
                 body=body,
                 headers=urllib3.HTTPHeaderDict(end_to_end_headers(pairs)),
                 timeout=timeout or self.timeout,

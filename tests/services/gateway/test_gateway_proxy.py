@@ -135,3 +135,13 @@ def test_ready_when_both_upstreams_answer(gateway_to_recorder) -> None:
     response = requests.get(f"{gateway_to_recorder.url}/ready", timeout=5)
     assert response.status_code == 200
     assert response.json()["checks"] == {"inventory": "ok", "billing": "ok"}
+
+
+def test_an_upstream_base_url_with_a_path_keeps_it(start_service, recorder) -> None:
+    """INVENTORY_URL/BILLING_URL may name a path below a host (e.g. behind another proxy)."""
+    gateway = start_service(
+        "api-gateway", {"INVENTORY_URL": f"{recorder.url}/inv/", "BILLING_URL": f"{recorder.url}/bill"}
+    )
+    assert requests.get(f"{gateway.url}/api/movies", params={"title": "a b"}, timeout=5).status_code == 200
+    assert requests.get(f"{gateway.url}/api/orders", params={"user_id": 3}, timeout=5).status_code == 200
+    assert [r.path for r in recorder.received] == ["/inv/movies?title=a+b", "/bill/orders?user_id=3"]
