@@ -1,10 +1,15 @@
 -- wrk script for `make bench`: POST /api/orders with valid, distinct orders. Each (user, movie)
 -- pair is new, so the worker completes every one (a repeated pair is rejected "already purchased").
--- Thread n uses user ids from n * 10,000,000 + 1 upwards.
+-- Thread n uses user ids from offset + n * 10,000,000 + 1 upwards; the offset (the script's
+-- first argument, after "--" on wrk's command line) keeps repeated runs on one database apart.
 local threads = 0
 function setup(thread)
   threads = threads + 1
-  thread:set("base", threads * 10000000)
+  thread:set("thread_base", threads * 10000000)
+end
+
+function init(args)
+  base = (tonumber(args[1]) or 0) + thread_base
 end
 
 wrk.method = "POST"

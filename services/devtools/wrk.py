@@ -39,9 +39,20 @@ def parse(output: str) -> Result:
     return Result(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), int(total.group(1)), errors)
 
 
-def run(url: str, *, connections: int, seconds: int, threads: int = 2, script: Path | None = None) -> Result:
+def run(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    threads: int = 2,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> Result:
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script is not None:
         args += ["-s", str(script)]
-    done = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 60, check=True)
+    # wrk hands what follows "--" to the script's init(args).
+    tail = ["--", *script_args] if script_args else []
+    command = [*args, url, *tail]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
     return parse(done.stdout)
