@@ -3,6 +3,7 @@ calls exists), pinned, loop-free, and free of credentials."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -136,7 +137,12 @@ SERVER_CONTROL = "server_control"
 
 
 def make_dry_run(*args: str) -> str:
-    dry = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    """The recipe lines `make -n` prints, also when this test itself runs under make (make test-ci)."""
+    outer = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PYTEST_ARGS")
+    env = {key: value for key, value in os.environ.items() if key not in outer}
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert dry.returncode == 0, dry.stderr
     return dry.stdout
 
