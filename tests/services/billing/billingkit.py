@@ -45,6 +45,18 @@ class BillingWorld:
     def scalar(self, sql: str, params: tuple = ()):
         return self.query(sql, params)[0][0]
 
+    def commit_orders(self, count: int, user_id: int) -> list[str]:
+        """`count` pending orders (movies 1..count) with their outbox rows, as the API commits them."""
+        rows = self.query(
+            """
+            WITH o AS (INSERT INTO orders (user_id, movie_id, price)
+                       SELECT %s, m, 1 FROM generate_series(1, %s) AS m RETURNING id)
+            INSERT INTO outbox (order_id) SELECT id FROM o RETURNING order_id::text
+            """,
+            (user_id, count),
+        )
+        return [row[0] for row in rows]
+
     def listen(self, channel: str) -> psycopg2.extensions.connection:
         """A connection LISTENing on `channel` (poll() it, read .notifies; close it after)."""
         conn = psycopg2.connect(self.database_url)

@@ -36,20 +36,6 @@ def publisher(billing_world: BillingWorld) -> Iterator[Publisher]:
     real.close()
 
 
-def committed_orders(world: BillingWorld, count: int, user_id: int) -> list[str]:
-    """Committed orders with their outbox rows, as the API writes them."""
-    rows = world.query(
-        """
-        WITH o AS (INSERT INTO orders (user_id, movie_id, price)
-                   SELECT %s, m, 1 FROM generate_series(1, %s) AS m RETURNING id)
-        INSERT INTO outbox (order_id) SELECT id FROM o
-        RETURNING order_id::text
-        """,
-        (user_id, count),
-    )
-    return [row[0] for row in rows]
-
-
 def outbox_order_ids(world: BillingWorld) -> set[str]:
     return {row[0] for row in world.query("SELECT order_id::text FROM outbox")}
 
@@ -57,7 +43,7 @@ def outbox_order_ids(world: BillingWorld) -> set[str]:
 def test_relay_publishes_persistent_messages_and_deletes_their_rows(
     db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
 ) -> None:
-    orders = committed_orders(billing_world, 3, 700)
+    orders = billing_world.commit_orders(3, 700)
     assert relay_once(db, publisher.publish_order) == 3
     assert outbox_order_ids(billing_world) == set()
     messages = broker.take_all(billing_world.queue)
@@ -69,7 +55,7 @@ def test_relay_publishes_persistent_messages_and_deletes_their_rows(
 def test_rows_published_before_a_broker_failure_are_deleted_the_rest_kept(
     db: Database, billing_world: BillingWorld
 ) -> None:
-    orders = committed_orders(billing_world, 5, 701)
+    orders = billing_world.commit_orders(5, 701)
     published: list[str] = []
 
     def broker_dies_after_two(order_id: str) -> None:
@@ -89,7 +75,7 @@ def test_rows_published_before_a_broker_failure_are_deleted_the_rest_kept(
 def test_an_unconfirmed_publish_keeps_the_row_until_the_queue_is_back(
     db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
 ) -> None:
-    [order_id] = committed_orders(billing_world, 1, 704)
+    [order_id] = billing_world.commit_orders(1, 704)
     publisher.ensure_connected()
     # The queue vanishes under the open channel: the mandatory publish comes back unroutable.
     broker.channel.queue_delete(billing_world.queue)
@@ -103,7 +89,7 @@ def test_an_unconfirmed_publish_keeps_the_row_until_the_queue_is_back(
 
 
 def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world: BillingWorld) -> None:
-    orders = committed_orders(billing_world, 60, 703)
+    orders = billing_world.commit_orders(60, 703)
     published: dict[str, list[str]] = {"a": [], "b": []}
 
     def relay(name: str) -> None:
@@ -143,13 +129,13 @@ def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_kill
         )
         listeners = f"SELECT count(*) {relay_listener}"
         wait_until("the relay listening", lambda: billing_world.scalar(listeners) == 1, 10)
-        [first] = committed_orders(billing_world, 1, 705)
+        [first] = billing_world.commit_orders(1, 705)
         wait_until("first order published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
 
         # PostgreSQL drops the relay's listening connection (a restart or failover looks the same).
         billing_world.query(f"SELECT pg_terminate_backend(pid) {relay_listener}")
         wait_until("the relay listening again", lambda: billing_world.scalar(listeners) == 1, 15)
-        [second] = committed_orders(billing_world, 1, 706)
+        [second] = billing_world.commit_orders(1, 706)
         wait_until("second order published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
     finally:
         stop.set()

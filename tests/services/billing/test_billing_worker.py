@@ -89,16 +89,7 @@ def test_a_burst_is_acked_in_batches_and_nothing_is_left_unacked_once_idle(
 ) -> None:
     """Acks go out together (ACK_BATCH), and the last ones as soon as the queue runs dry: a worker
     killed with SIGKILL once idle hands nothing back to the queue."""
-    order_ids = [
-        row[0]
-        for row in billing_world.query(
-            """
-            WITH o AS (INSERT INTO orders (user_id, movie_id, price)
-                       SELECT 509, m, 1 FROM generate_series(1, 25) AS m RETURNING id)
-            INSERT INTO outbox (order_id) SELECT id FROM o RETURNING order_id::text
-            """
-        )
-    ]
+    order_ids = billing_world.commit_orders(25, 509)
     worker = start_worker(WORKER_PREFETCH="25")
     wait_until("burst completed", lambda: status_counts(billing_world, order_ids) == {"completed": 25}, 15)
     time.sleep(IDLE_WAKEUP_SECONDS * 2)  # past the consume loop's idle wake-up
@@ -173,16 +164,7 @@ def test_orders_committed_while_no_worker_ran_are_published_when_one_starts(
     billing_world: BillingWorld, broker: Broker, start_worker
 ) -> None:
     # What a crash or an outage leaves behind: committed orders whose messages were never published.
-    order_ids = [
-        row[0]
-        for row in billing_world.query(
-            """
-            WITH o AS (INSERT INTO orders (user_id, movie_id, price)
-                       SELECT 505, m, 2.50 FROM generate_series(1, 3) AS m RETURNING id)
-            INSERT INTO outbox (order_id) SELECT id FROM o RETURNING order_id::text
-            """
-        )
-    ]
+    order_ids = billing_world.commit_orders(3, 505)
     worker = start_worker()
     wait_until(
         "relayed orders completed", lambda: status_counts(billing_world, order_ids) == {"completed": 3}, 10
