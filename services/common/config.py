@@ -159,9 +159,9 @@ def port_setting(default: int) -> Setting:
 
 LOG_LEVEL = Setting("LOG_LEVEL", False, "INFO", parse_log_level, "log level: " + ", ".join(LOG_LEVELS))
 
-# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): with sync workers
-# (common.gunicorn_base), 4 per service did as well as 6 with a lower p99. The cluster's
-# ConfigMaps set 2 per pod instead: pods have CPU limits below a core and the HPA adds pods.
+# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): 4 per service did
+# better than 3 (common.gunicorn_base has the worker classes). The cluster's ConfigMaps
+# set 2 per pod instead: pods have CPU limits below a core and the HPA adds pods.
 DEFAULT_GUNICORN_WORKERS = 4
 GUNICORN_WORKERS = Setting(
     "GUNICORN_WORKERS",

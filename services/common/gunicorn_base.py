@@ -24,12 +24,18 @@ from common import config
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-# Chosen by measurement on the 2-core machine (docs/benchmarks.md, quiet machine): sync, gthread
-# 2x4 and gthread 4x4 served GET within 5 % of each other, but through the gateway at 32
-# connections sync workers kept p99 at 91-99 ms where gthread's threads, sharing one GIL per
-# process, stretched it to 157-265 ms. The issue's target is p99 <= 100 ms, so: sync.
+# Chosen by measurement on the 2-core machine (docs/benchmarks.md). The gateway takes the public
+# connections on sync workers: each worker accepts one connection at a time, so load spreads
+# evenly and p99 stays low. The services behind the gateway run gthread with ONE thread: it is a
+# sync worker that also keeps connections alive, so the gateway's pooled client reuses them
+# (no connect, accept and close per proxied request), and one thread per process means no GIL
+# contention (gthread with several threads stretched p99 past 100 ms).
 DEFAULT_WORKER_CLASS = "sync"
 DEFAULT_THREADS = 1
+DEFAULT_KEEPALIVE_SECONDS = 2  # gunicorn's own default
+# For inventory and billing. The keep-alive outlasts the gateway's idle gaps, so the service
+# rarely closes a pooled connection just as the gateway sends on it.
+BEHIND_GATEWAY = {"worker_class": "gthread", "threads": 1, "keepalive": 75}
 
 
 def prepare_multiproc_dir(service: str) -> str:
@@ -70,6 +76,7 @@ def gunicorn_settings(
     *,
     worker_class: str = DEFAULT_WORKER_CLASS,
     threads: int = DEFAULT_THREADS,
+    keepalive: int = DEFAULT_KEEPALIVE_SECONDS,
 ) -> dict[str, Any]:
     """Validate the service's env in the master (bad env: one line, exit 2) and return settings.
 
@@ -85,6 +92,7 @@ def gunicorn_settings(
         "workers": values.get("GUNICORN_WORKERS") or config.DEFAULT_GUNICORN_WORKERS,
         "worker_class": worker_class,
         "threads": threads,  # ignored by sync workers
+        "keepalive": keepalive,  # ignored by sync workers, which close every connection
         "loglevel": values["LOG_LEVEL"].lower(),
         "accesslog": "-",
         "errorlog": "-",
