@@ -11,8 +11,10 @@ the machine and on what else runs on it, so the report states both.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
+import resource
 import signal
 import socket
 import statistics
@@ -21,13 +23,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
 
-from devtools import local, processes, seed_movies, wrk
+from devtools import cpu, local, processes, seed_movies, wrk
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 32
@@ -43,12 +46,18 @@ GUNICORN = {
 
 @dataclass(frozen=True)
 class Layout:
-    """How many gunicorn workers each service gets, and of which class."""
+    """How many gunicorn workers each service gets, and of which class (None: what the service's
+    own gunicorn.conf.py and GUNICORN_WORKERS default give, i.e. what ships)."""
 
     name: str
-    workers: dict[str, int]
-    worker_class: str = "sync"
+    workers: Mapping[str, int] | None = None
+    worker_class: Mapping[str, str] | None = None
     threads: int = 1
+
+
+def each(value):
+    """The same value for every gunicorn service."""
+    return dict.fromkeys(GUNICORN, value)
 
 
 @dataclass
@@ -56,6 +65,7 @@ class Stack:
     layout: Layout
     urls: dict[str, str] = field(default_factory=dict)
     running: list[subprocess.Popen] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # what devtools.cpu accounts CPU to
 
     def stop(self) -> None:
         for process in reversed(self.running):
@@ -116,13 +126,15 @@ def start_stack(layout: Layout, log: Path) -> Stack:
                 args, folder = [sys.executable, "-m", "billing.worker"], "billing"
             else:
                 folder, app = GUNICORN[name]
-                env["GUNICORN_WORKERS"] = str(layout.workers[name])
                 args = [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"]
-                # Command-line flags override the config file's defaults.
-                args += ["--worker-class", layout.worker_class, "--threads", str(layout.threads)]
+                if layout.workers is not None:
+                    env["GUNICORN_WORKERS"] = str(layout.workers[name])
+                if layout.worker_class is not None:  # command-line flags override the config file
+                    args += ["--worker-class", layout.worker_class[name], "--threads", str(layout.threads)]
                 args.append(app)
             process = processes.start(args, local.SERVICES_DIR / folder, env, output)
             stack.running.append(process)
+            stack.pids[name] = process.pid
             processes.wait_healthy(process, stack.urls[name] + "/health")
     except BaseException:
         stack.stop()
@@ -215,85 +227,129 @@ def machine() -> dict[str, str]:
 
 
 LAYOUTS = {
-    "sync-4": Layout("sync, 4 workers each", {"gateway": 4, "inventory": 4, "billing": 4}),
-    "sync-6": Layout("sync, 6 workers each", {"gateway": 6, "inventory": 6, "billing": 6}),
-    "gthread-2x4": Layout(
-        "gthread, 2 workers x 4 threads", {"gateway": 2, "inventory": 2, "billing": 2}, "gthread", 4
+    "defaults": Layout(
+        "the defaults: sync gateway; gthread x 1 thread inventory and billing; 4 workers each"
     ),
-    "gthread-4x4": Layout(
-        "gthread, 4 workers x 4 threads", {"gateway": 4, "inventory": 4, "billing": 4}, "gthread", 4
+    "sync-4": Layout("sync, 4 workers each", each(4), each("sync")),
+    "keepalive-3": Layout(
+        "sync gateway; gthread x 1 thread inventory and billing; 3 workers each",
+        each(3),
+        {"gateway": "sync", "inventory": "gthread", "billing": "gthread"},
     ),
+    "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
 }
 
 
-def measure_gets(stack: Stack, seconds: int) -> dict[str, wrk.Result]:
-    return {
-        "direct": wrk.run(stack.urls["inventory"] + "/movies", connections=CONNECTIONS, seconds=seconds),
-        "gateway": wrk.run(stack.urls["gateway"] + "/api/movies", connections=CONNECTIONS, seconds=seconds),
-    }
+# Each POST run's user ids start at its sequence number times this (post_order.lua), so no run
+# repeats a (user, movie) pair; user ids stay below 2^31 for up to 40 POST runs per bench.
+POST_RUN_OFFSET = 50_000_000
+MEASUREMENTS = ("direct", "gateway", "post")
+_post_runs = itertools.count()
 
 
-# Each POST round's user ids start here times the round number (post_order.lua), so no round
-# repeats a (user, movie) pair; user ids stay below 2^31 for up to 20 rounds.
-POST_ROUND_OFFSET = 100_000_000
-HEADLINE = ("direct", "gateway", "post")
+@dataclass(frozen=True)
+class Run:
+    """One wrk run and the CPU each process group used for it, in ms per request (wrk included)."""
+
+    result: wrk.Result
+    cpu_ms: dict[str, float]
 
 
 @dataclass(frozen=True)
 class Summary:
     """One measurement over several rounds: medians, and each round's requests/s."""
 
-    runs: tuple[wrk.Result, ...]
+    runs: tuple[Run, ...]
 
     @property
     def requests_per_second(self) -> float:
-        return statistics.median(r.requests_per_second for r in self.runs)
+        return statistics.median(r.result.requests_per_second for r in self.runs)
 
     @property
     def p50_ms(self) -> float:
-        return statistics.median(r.p50_ms for r in self.runs)
+        return statistics.median(r.result.p50_ms for r in self.runs)
 
     @property
     def p99_ms(self) -> float:
-        return statistics.median(r.p99_ms for r in self.runs)
+        return statistics.median(r.result.p99_ms for r in self.runs)
 
     @property
     def errors(self) -> int:
-        return sum(r.errors for r in self.runs)
+        return sum(r.result.errors for r in self.runs)
 
     @property
     def per_round(self) -> str:
-        return ", ".join(f"{r.requests_per_second:.0f}" for r in self.runs)
+        return ", ".join(f"{r.result.requests_per_second:.0f}" for r in self.runs)
+
+    def cpu_ms(self, group: str) -> float:
+        return statistics.median(r.cpu_ms.get(group, 0.0) for r in self.runs)
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured_run(
+    stack: Stack, start: Callable[[], wrk.Result], settle: Callable[[], None] = lambda: None
+) -> Run:
+    """Run `start` (a wrk run), then `settle` (work the run left behind, e.g. queued orders), and
+    account the CPU every process group used meanwhile to the run's requests."""
+    before, children_before = cpu.snapshot(stack.pids), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = start()
+    settle()
+    used = cpu.difference(before, cpu.snapshot(stack.pids))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, reaped by now
+    used["wrk"] = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    return Run(result, {group: seconds * 1000 / max(result.requests, 1) for group, seconds in used.items()})
+
+
+def measure_round(stack: Stack, seconds: int, since: datetime) -> dict[str, Run]:
+    """GET directly on inventory, GET through the gateway, POST through the gateway; the POST run
+    includes waiting until the worker has finished every order since `since` (its CPU counts)."""
+
+    def load(service: str, path: str, **script: object) -> Callable[[], wrk.Result]:
+        url = stack.urls[service] + path
+        return lambda: wrk.run(url, connections=CONNECTIONS, seconds=seconds, **script)
+
+    return {
+        "direct": measured_run(stack, load("inventory", "/movies")),
+        "gateway": measured_run(stack, load("gateway", "/api/movies")),
+        "post": measured_run(
+            stack,
+            load(
+                "gateway",
+                "/api/orders",
+                script=HERE / "post_order.lua",
+                script_args=(str(next(_post_runs) * POST_RUN_OFFSET),),
+            ),
+            settle=lambda: wait_for_drain(since),
+        ),
+    }
+
+
+def progress(runs: dict[str, Run]) -> str:
+    return ", ".join(f"{what} {run.result.requests_per_second:.0f}/s" for what, run in runs.items())
+
+
+def summarise(rounds: list[dict[str, Run]]) -> dict[str, Summary]:
+    return {what: Summary(tuple(r[what] for r in rounds)) for what in MEASUREMENTS}
 
 
 def headline(layout: Layout, seconds: int, rounds: int, log: Path) -> dict[str, object]:
-    """The issue's four measurements on one stack of the chosen layout, in `rounds` rounds of
-    direct GET, gateway GET and POST, so that a noisy minute on a shared machine hits every
-    measurement rather than one; each round waits for the worker to finish the round's orders."""
+    """The issue's four measurements on one stack of the chosen layout, in `rounds` rounds, so
+    that a noisy minute on a shared machine hits every measurement rather than one."""
     stack = start_stack(layout, log)
-    runs: dict[str, list[wrk.Result]] = {what: [] for what in HEADLINE}
     try:
         time.sleep(1)
         since = datetime.now(UTC)
+        measured = []
         for round_number in range(rounds):
-            for what, result in measure_gets(stack, seconds).items():
-                runs[what].append(result)
-            runs["post"].append(
-                wrk.run(
-                    stack.urls["gateway"] + "/api/orders",
-                    connections=CONNECTIONS,
-                    seconds=seconds,
-                    script=HERE / "post_order.lua",
-                    script_args=(str(round_number * POST_ROUND_OFFSET),),
-                )
-            )
-            wait_for_drain(since)
-            print(
-                f"bench:   headline round {round_number + 1}: "
-                + ", ".join(f"{what} {runs[what][-1].requests_per_second:.0f}/s" for what in HEADLINE),
-                file=sys.stderr,
-            )
-        results: dict[str, object] = {what: Summary(tuple(runs[what])) for what in HEADLINE}
+            measured.append(measure_round(stack, seconds, since))
+            print(f"bench:   headline round {round_number + 1}: {progress(measured[-1])}", file=sys.stderr)
+        results: dict[str, object] = dict(summarise(measured))
         results["e2e_loaded"] = order_latencies(since)
         results["e2e_single"] = single_order_latency(stack.urls["gateway"], 100)
         return results
@@ -301,31 +357,42 @@ def headline(layout: Layout, seconds: int, rounds: int, log: Path) -> dict[str, 
         stack.stop()
 
 
-def compare(keys: list[str], rounds: int, seconds: int, log: Path) -> dict[str, list[dict[str, wrk.Result]]]:
-    """GET runs of every layout, in rounds whose order rotates, so a noisy minute on a shared
-    machine hits every layout rather than one."""
-    results: dict[str, list[dict[str, wrk.Result]]] = {key: [] for key in keys}
+def compare(keys: list[str], rounds: int, seconds: int, log: Path) -> dict[str, dict[str, Summary]]:
+    """Every measurement on every layout, in rounds whose order rotates, so a noisy minute on a
+    shared machine hits every layout rather than one."""
+    measured: dict[str, list[dict[str, Run]]] = {key: [] for key in keys}
     for round_number in range(rounds):
         rotation = keys[round_number % len(keys) :] + keys[: round_number % len(keys)]
         for key in rotation:
             stack = start_stack(LAYOUTS[key], log)
             try:
                 time.sleep(1)
-                results[key].append(measure_gets(stack, seconds))
+                measured[key].append(measure_round(stack, seconds, datetime.now(UTC)))
             finally:
                 stack.stop()
-            print(f"bench:   round {round_number + 1} {key}: {results[key][-1]}", file=sys.stderr)
-    return results
+            print(f"bench:   round {round_number + 1} {key}: {progress(measured[key][-1])}", file=sys.stderr)
+    return {key: summarise(runs) for key, runs in measured.items()}
 
 
-def median_rps(runs: list[dict[str, wrk.Result]], what: str) -> float:
-    return statistics.median(run[what].requests_per_second for run in runs)
+CPU_GROUPS = {
+    "wrk": "wrk (the load generator)",
+    "gateway": "api-gateway (gunicorn)",
+    "inventory": "inventory (gunicorn)",
+    "billing": "billing API (gunicorn)",
+    "worker": "billing worker (consumer + outbox relay)",
+    "postgresql": "PostgreSQL",
+    "rabbitmq": "RabbitMQ",
+}
+
+
+def total_cpu(summary: Summary) -> float:
+    return sum(summary.cpu_ms(group) for group in CPU_GROUPS)
 
 
 def report(
     layout: Layout,
     main: dict[str, object],
-    comparison: dict[str, list[dict[str, wrk.Result]]],
+    comparison: dict[str, dict[str, Summary]],
     info: dict[str, str],
     seconds: int,
 ) -> str:
@@ -334,11 +401,13 @@ def report(
     ratio_get = gateway.requests_per_second / direct.requests_per_second
     ratio_post = post.requests_per_second / gateway.requests_per_second
     worst_p99 = max(direct.p99_ms, gateway.p99_ms, post.p99_ms)
+    post_mean_ms = CONNECTIONS / post.requests_per_second * 1000
+    post_needed = CONNECTIONS / (0.1 / (post.p99_ms / post_mean_ms))  # rate whose p99 would be 100 ms
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
 
-    compared = [r for runs in comparison.values() for run in runs for r in run.values()]
+    compared = [summary for layout_runs in comparison.values() for summary in layout_runs.values()]
     failed = sum(r.errors for r in [*compared, direct, gateway, post])
     warning = (
         [f"**{failed} requests failed during these runs (see the errors columns): the figures are not",
@@ -362,7 +431,7 @@ def report(
         "",
         *[f"- {key}: {value}" for key, value in info.items()],
         "",
-        f"## Results ({layout.name}, the defaults)",
+        f"## Results ({layout.name})",
         "",
         "| what | requests/s | p50 ms | p99 ms | errors | requests/s per round |",
         "|---|---:|---:|---:|---:|---|",
@@ -380,6 +449,23 @@ def report(
         f"| order POST → completed, one client polling every 2 ms ({len(single)} orders) | | "
         f"{percentile(single, 50):.1f} | {percentile(single, 99):.1f} | | |",
         "",
+        "## Where the CPU goes",
+        "",
+        "CPU time per request in ms, by process group (medians over the rounds; read from /proc by",
+        "devtools/cpu.py).",
+        "The POST column includes the orders' asynchronous work: the run lasts until the worker has",
+        "finished every order. The two cores give 2,000 ms of CPU per second, so requests/s is",
+        "about 2,000 / the total.",
+        "",
+        "| process group | GET direct | GET via gateway | POST via gateway |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {label} | {direct.cpu_ms(group):.2f} | {gateway.cpu_ms(group):.2f} "
+            f"| {post.cpu_ms(group):.2f} |"
+            for group, label in CPU_GROUPS.items()
+        ],
+        f"| total | {total_cpu(direct):.2f} | {total_cpu(gateway):.2f} | {total_cpu(post):.2f} |",
+        "",
         "## Targets",
         "",
         f"- gateway GET ≥ 45 % of direct inventory: {ratio_get:.0%}, {verdict(ratio_get >= 0.45)}",
@@ -389,31 +475,28 @@ def report(
         "",
         "Reading the p99 target: wrk keeps 32 requests in flight, so by Little's law the mean latency",
         f"is 32 / throughput. POST at {post.requests_per_second:.0f} requests/s has a mean near "
-        f"{CONNECTIONS / post.requests_per_second * 1000:.0f} ms, so a p99 of 100 ms",
-        f"needs more than {CONNECTIONS / 0.1:.0f} requests/s: POST faster than the gateway GET, which does",
-        "strictly less work (one HTTP hop and one query; POST adds a transaction, the relay's publish and",
-        "the worker's transaction on the same two cores).",
+        f"{post_mean_ms:.0f} ms and a p99 {post.p99_ms / post_mean_ms:.2f} times that, so a p99 of 100 ms",
+        f"needs about {post_needed:.0f} requests/s, {post_needed / gateway.requests_per_second:.0%} of "
+        "the gateway GET's rate: the POST target and this one",
+        "stand or fall together. Where POST's time goes: docs/benchmarks.md's notes below the tables.",
         "",
         "## Worker class and count (how the defaults were chosen)",
         "",
-        f"GET runs of {seconds // 2 or 1} s per layout, in rounds whose order rotates; medians over",
-        "the rounds, then each round's requests/s. The p99 column decides between layouts whose",
-        "throughput is within noise of each other.",
+        f"The same three runs, {seconds // 2 or 1} s each, on every layout, in rounds whose order",
+        "rotates; medians over the rounds, then each round's requests/s (direct / gateway / POST).",
+        "Between layouts whose throughput is within noise of each other, p99 decides.",
         "",
-        "| layout | direct req/s | gateway req/s | gateway/direct | gateway p99 ms | direct, per round "
-        "| gateway, per round |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| layout | direct req/s | gateway req/s | POST req/s | gateway/direct | POST/gateway "
+        "| gateway p99 ms | POST p99 ms | per round |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for key, runs in comparison.items():
-        direct_rps, gateway_rps = median_rps(runs, "direct"), median_rps(runs, "gateway")
-        per_round = [
-            ", ".join(f"{run[what].requests_per_second:.0f}" for run in runs)
-            for what in ("direct", "gateway")
-        ]
+    for key, summary in comparison.items():
+        d, g, p = summary["direct"], summary["gateway"], summary["post"]
         lines.append(
-            f"| {LAYOUTS[key].name} | {direct_rps:.0f} | {gateway_rps:.0f} | {gateway_rps / direct_rps:.0%} "
-            f"| {statistics.median(run['gateway'].p99_ms for run in runs):.0f} "
-            f"| {per_round[0]} | {per_round[1]} |"
+            f"| {LAYOUTS[key].name} | {d.requests_per_second:.0f} | {g.requests_per_second:.0f} "
+            f"| {p.requests_per_second:.0f} | {g.requests_per_second / d.requests_per_second:.0%} "
+            f"| {p.requests_per_second / g.requests_per_second:.0%} | {g.p99_ms:.0f} | {p.p99_ms:.0f} "
+            f"| {d.per_round} / {g.per_round} / {p.per_round} |"
         )
     lines += [
         "",
@@ -435,7 +518,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each headline wrk run")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts to compare (comma-separated)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the headline and comparison runs")
-    parser.add_argument("--chosen", default="sync-4", help="the layout of the defaults (headline runs)")
+    parser.add_argument("--chosen", default="defaults", help="the layout of the headline runs")
     parser.add_argument("--output", type=Path, help="write the markdown report here (default: stdout)")
     args = parser.parse_args()
     keys = args.layouts.split(",")
