@@ -5,19 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from common.db import Database
+from common.db import Database, PreparedStatement
 
 _COLUMNS = "id, user_id, movie_id, price, status, reason, created_at, processed_at"
 # One round trip: the order and its outbox row (no outbox row when the key already exists).
 # The outbox insert fires the NOTIFY that wakes the relay (schema migration 2).
-INSERT_SQL = f"""
+INSERT = PreparedStatement(
+    "billing_insert_order",
+    ("integer", "integer", "numeric", "text"),
+    f"""
     WITH o AS (
-        INSERT INTO orders (user_id, movie_id, price, idempotency_key) VALUES (%s, %s, %s, %s)
+        INSERT INTO orders (user_id, movie_id, price, idempotency_key) VALUES ($1, $2, $3, $4)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING {_COLUMNS}
     ), box AS (INSERT INTO outbox (order_id) SELECT id FROM o RETURNING id, order_id)
     SELECT o.* FROM o JOIN box ON box.order_id = o.id
-"""  # noqa: S608
+""",  # noqa: S608
+)
 BY_KEY_SQL = f"SELECT {_COLUMNS} FROM orders WHERE idempotency_key = %s"  # noqa: S608
 BY_ID_SQL = f"SELECT {_COLUMNS} FROM orders WHERE id = %s"  # noqa: S608
 BY_USER_SQL = f"""
@@ -55,7 +59,7 @@ def create_order(
     order (that order is returned and nothing is written).
     """
     with db.statement() as cur:
-        cur.execute(INSERT_SQL, (user_id, movie_id, price, idempotency_key))
+        INSERT.execute(cur, (user_id, movie_id, price, idempotency_key))
         row = cur.fetchone()
         if row is None:  # lost a race with a request carrying the same key
             cur.execute(BY_KEY_SQL, (idempotency_key,))

@@ -15,7 +15,7 @@ import enum
 import json
 import uuid
 
-from common.db import Database
+from common.db import Database, PreparedStatement
 
 ALREADY_PURCHASED = "already purchased"
 
@@ -48,9 +48,12 @@ def parse_order_id(body: bytes) -> str:
 # One statement, so one transaction and one round trip: lock the order, charge it unless it is
 # no longer pending, and record the outcome. `before` is NULL for an unknown order; `after` is
 # NULL when the order was not pending (already processed).
-PROCESS_SQL = """
+PROCESS = PreparedStatement(
+    "billing_process_order",
+    ("uuid", "text"),
+    """
     WITH o AS (
-        SELECT id, user_id, movie_id, price, status FROM orders WHERE id = %(order_id)s FOR UPDATE
+        SELECT id, user_id, movie_id, price, status FROM orders WHERE id = $1 FOR UPDATE
     ), charged AS (
         INSERT INTO payments (order_id, user_id, movie_id, amount)
         SELECT id, user_id, movie_id, price FROM o WHERE status = 'pending'
@@ -59,18 +62,19 @@ PROCESS_SQL = """
     ), decided AS (
         UPDATE orders SET
             status = CASE WHEN EXISTS (SELECT FROM charged) THEN 'completed' ELSE 'rejected' END,
-            reason = CASE WHEN EXISTS (SELECT FROM charged) THEN NULL ELSE %(rejected_reason)s END,
+            reason = CASE WHEN EXISTS (SELECT FROM charged) THEN NULL ELSE $2 END,
             processed_at = now()
         WHERE id = (SELECT id FROM o WHERE status = 'pending')
         RETURNING status
     )
     SELECT (SELECT status FROM o) AS before, (SELECT status FROM decided) AS after
-"""
+""",
+)
 
 
 def process_order(db: Database, order_id: str) -> Outcome:
     with db.statement() as cur:
-        cur.execute(PROCESS_SQL, {"order_id": order_id, "rejected_reason": ALREADY_PURCHASED})
+        PROCESS.execute(cur, (order_id, ALREADY_PURCHASED))
         row = cur.fetchone()
     if row["before"] is None:
         return Outcome.UNKNOWN_ORDER
