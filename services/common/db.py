@@ -63,6 +63,24 @@ class PreparedStatement:
         cur.execute(f"EXECUTE {self.name} ({placeholders})", tuple(args))
 
 
+def connect(dsn: str) -> Connection:
+    """A new connection (for the pool, or for a caller that must own one, e.g. to LISTEN);
+    DatabaseUnavailable when the server cannot be reached."""
+    try:
+        return psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS, connection_factory=Connection)
+    except CONNECTION_ERRORS as exc:
+        log.warning("database connect failed", extra={"reason": str(exc).strip()})
+        raise DatabaseUnavailable() from exc
+
+
+def close_quietly(conn: Connection) -> None:
+    """Close a connection that may already be broken."""
+    try:
+        conn.close()
+    except CONNECTION_ERRORS:
+        pass
+
+
 class _Pool:
     """At most `size` connections of one process; idle ones reused last-in first-out."""
 
@@ -87,15 +105,12 @@ class _Pool:
                 if not self.available.wait(CHECKOUT_TIMEOUT_SECONDS):
                     raise DatabaseUnavailable("database connection pool exhausted, retry later")
         try:  # connect outside the lock: a slow server must not block the other threads
-            return psycopg2.connect(
-                self.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS, connection_factory=Connection
-            )
-        except CONNECTION_ERRORS as exc:
+            return connect(self.dsn)
+        except DatabaseUnavailable:
             with self.available:
                 self.open -= 1
                 self.available.notify()
-            log.warning("database connect failed", extra={"reason": str(exc).strip()})
-            raise DatabaseUnavailable() from exc
+            raise
 
     def put(self, conn: Connection, *, discard: bool) -> None:
         with self.available:
@@ -107,10 +122,7 @@ class _Pool:
 
     def _forget(self, conn: Connection) -> None:
         self.open -= 1
-        try:
-            conn.close()
-        except CONNECTION_ERRORS:
-            pass
+        close_quietly(conn)
 
     def close_idle(self) -> None:
         with self.available:

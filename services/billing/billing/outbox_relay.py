@@ -19,8 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import psycopg2
-from common.db import CONNECT_TIMEOUT_SECONDS, CONNECTION_ERRORS, Database
+from common.db import CONNECTION_ERRORS, Database, close_quietly, connect
 from common.errors import DatabaseUnavailable
 
 from billing import worker_metrics
@@ -78,10 +77,7 @@ class Listener:
 
     def _connect(self):
         if self._conn is None or self._conn.closed:
-            try:
-                conn = psycopg2.connect(self._dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-            except CONNECTION_ERRORS as exc:
-                raise DatabaseUnavailable() from exc
+            conn = connect(self._dsn)
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
@@ -108,10 +104,7 @@ class Listener:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
-                self._conn.close()
-            except CONNECTION_ERRORS:
-                pass
+            close_quietly(self._conn)
         self._conn = None
 
 
