@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
+from common.config import DEFAULT_GUNICORN_WORKERS
+from common.gunicorn_base import BEHIND_GATEWAY, DEFAULT_WORKER_CLASS
 
 from devtools import cpu, local, processes, seed_movies, wrk
 
@@ -226,16 +228,20 @@ def machine() -> dict[str, str]:
     }
 
 
+# The worker classes the services' own gunicorn.conf.py files choose (see common.gunicorn_base).
+SHIPPED_CLASSES = {
+    "gateway": DEFAULT_WORKER_CLASS,
+    "inventory": BEHIND_GATEWAY["worker_class"],
+    "billing": BEHIND_GATEWAY["worker_class"],
+}
+_SHIPPED = (
+    f"{SHIPPED_CLASSES['gateway']} gateway; {SHIPPED_CLASSES['inventory']} x {BEHIND_GATEWAY['threads']} "
+    "thread inventory and billing"
+)
 LAYOUTS = {
-    "defaults": Layout(
-        "the defaults: sync gateway; gthread x 1 thread inventory and billing; 4 workers each"
-    ),
+    "defaults": Layout(f"the defaults: {_SHIPPED}; {DEFAULT_GUNICORN_WORKERS} workers each"),
     "sync-4": Layout("sync, 4 workers each", each(4), each("sync")),
-    "keepalive-3": Layout(
-        "sync gateway; gthread x 1 thread inventory and billing; 3 workers each",
-        each(3),
-        {"gateway": "sync", "inventory": "gthread", "billing": "gthread"},
-    ),
+    "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES, BEHIND_GATEWAY["threads"]),
     "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
 }
 
