@@ -32,21 +32,15 @@ def service_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def inventory_db() -> Iterator[str]:
     """DATABASE_URL of a fresh, migrated inventory database for this run."""
-    name = f"inventory_t{RUN_ID}"
-    try:
-        yield servicekit.create_database(name, "inventory.migrate")
-    finally:  # also when provisioning or migrating failed half-way
-        servicekit.drop_database(name)
+    with servicekit.fresh_database(f"inventory_t{RUN_ID}", "inventory.migrate") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def billing_db() -> Iterator[str]:
     """DATABASE_URL of a fresh, migrated billing database for this run."""
-    name = f"billing_t{RUN_ID}"
-    try:
-        yield servicekit.create_database(name, "billing.migrate")
-    finally:  # also when provisioning or migrating failed half-way
-        servicekit.drop_database(name)
+    with servicekit.fresh_database(f"billing_t{RUN_ID}", "billing.migrate") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

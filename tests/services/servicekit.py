@@ -97,6 +97,16 @@ def create_database(name: str, migrate_module: str) -> str:
     return url
 
 
+@contextlib.contextmanager
+def fresh_database(name: str, migrate_module: str) -> Iterator[str]:
+    """create_database for the duration of the block; dropped after it, also when creating or
+    migrating failed half-way."""
+    try:
+        yield create_database(name, migrate_module)
+    finally:
+        drop_database(name)
+
+
 def drop_database(name: str) -> None:
     conn = psycopg2.connect(PG_ADMIN_URL)
     conn.autocommit = True

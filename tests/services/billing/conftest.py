@@ -13,12 +13,11 @@ from servicekit import RUN_ID, Launcher, ServiceProcess
 
 @pytest.fixture(scope="session")
 def billing_world() -> Iterator[BillingWorld]:
-    name = f"billing_t{RUN_ID}_w"
     queue = f"billing_queue_t{RUN_ID}_w"
     try:
-        yield BillingWorld(servicekit.create_database(name, "billing.migrate"), queue)
+        with servicekit.fresh_database(f"billing_t{RUN_ID}_w", "billing.migrate") as url:
+            yield BillingWorld(url, queue)
     finally:
-        servicekit.drop_database(name)
         servicekit.delete_queues(queue)
 
 

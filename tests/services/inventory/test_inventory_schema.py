@@ -33,9 +33,7 @@ def test_migrate_with_bad_database_url_fails_with_one_line() -> None:
 
 
 def test_title_search_uses_the_trigram_index() -> None:
-    name = f"inventory_x{servicekit.RUN_ID}"
-    url = servicekit.create_database(name, "inventory.migrate")
-    try:
+    with servicekit.fresh_database(f"inventory_x{servicekit.RUN_ID}", "inventory.migrate") as url:
         conn = psycopg2.connect(url)
         conn.autocommit = True  # VACUUM cannot run in a transaction
         try:
@@ -51,6 +49,4 @@ def test_title_search_uses_the_trigram_index() -> None:
                 plan = "\n".join(row[0] for row in cur.fetchall())
         finally:
             conn.close()
-    finally:
-        servicekit.drop_database(name)
     assert "movies_title_trgm" in plan, plan
