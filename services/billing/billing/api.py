@@ -19,7 +19,7 @@ from common.web import create_base_app
 from flask import Flask, Response, jsonify, request, url_for
 
 from billing import orders
-from billing.amqp import BrokerLink, BrokerUnavailable
+from billing.amqp import TRUST_SECONDS, BrokerLink, BrokerUnavailable
 from billing.config import API_SETTINGS
 from billing.topology import Topology
 
@@ -81,9 +81,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
             if existing is not None:
                 return replay(existing, fields)
         # Refuse while the broker is unreachable: nothing is written, the client retries later.
-        # (An order accepted just before the broker fails waits in the outbox for the relay.)
+        # (An order accepted just before the broker fails, or within TRUST_SECONDS after it,
+        # waits in the outbox for the relay.)
         try:
-            broker.ensure_connected()
+            broker.ensure_connected(TRUST_SECONDS)
         except BrokerUnavailable as exc:
             log.warning("order refused: broker unavailable", extra={"reason": str(exc)})
             raise ApiError(503, "message broker unavailable, retry later") from None
