@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 import requests
 import servicekit
-from common.db import Database
+from common.db import Database, connect
 from common.errors import DatabaseUnavailable
 
 
@@ -91,3 +91,17 @@ def test_unreachable_database_is_503_json_and_not_ready(start_service) -> None:
     assert response.json()["message"] == "database unavailable, retry later"
     ready = requests.get(f"{inventory.url}/ready", timeout=10)
     assert ready.status_code == 503 and ready.json()["failing"] == ["database"]
+
+
+def test_connections_plan_prepared_statements_once_and_keep_the_dsn_options(inventory_db) -> None:
+    separator = "&" if "?" in inventory_db else "?"
+    with_options = f"{inventory_db}{separator}options=-c%20statement_timeout%3D4321"
+    for dsn, timeout in ((inventory_db, "0"), (with_options, "4321ms")):
+        conn = connect(dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT current_setting('plan_cache_mode'), current_setting('statement_timeout')")
+                plan_cache_mode, statement_timeout = cur.fetchone()
+        finally:
+            conn.close()
+        assert (plan_cache_mode, statement_timeout) == ("force_generic_plan", timeout)
