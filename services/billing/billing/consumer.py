@@ -1,13 +1,15 @@
-"""The billing queue consumer: one message at a time, acked only after the database commit.
+"""The billing queue consumer: acks only after the database commit.
 
-What happens to a delivery:
+Deliveries already waiting in pika's buffer when one arrives are taken with it, up to BATCH,
+and their orders processed in ONE statement (billing.processing). What happens to a delivery:
 - processed (completed, rejected, or already processed earlier): ack, together with the
-  deliveries processed just before it (ACK_BATCH);
+  deliveries processed just before it (one basic.ack multiple per batch);
 - poison (not parseable, unknown order): reject without requeue, so the queue dead-letters it
   to `<q>.dlq` at once and the orders behind it are not held up;
-- processing failed (any other error): republish to `<q>.retry` with the retry count in a
-  header (confirmed), then ack; it comes back after the retry TTL. After WORKER_MAX_RETRIES
-  retries: reject, i.e. `<q>.dlq`;
+- processing failed (any other error): a failed batch is split and each delivery processed on
+  its own, so only the failing one is retried: republished to `<q>.retry` with the retry count
+  in a header (confirmed), then acked; it comes back after the retry TTL. After
+  WORKER_MAX_RETRIES retries: reject, i.e. `<q>.dlq`;
 - PostgreSQL unreachable: no retry is spent. The AMQP connection is closed, which requeues
   this and every prefetched message, and consuming resumes once the database answers.
 """
@@ -23,17 +25,18 @@ from common.errors import DatabaseUnavailable
 
 from billing import amqp, worker_metrics
 from billing.backoff import Backoff
-from billing.processing import Outcome, PoisonMessage, parse_order_id, process_order
+from billing.processing import Outcome, PoisonMessage, parse_order_id, process_orders
 from billing.topology import Topology
 
 log = logging.getLogger("billing.consumer")
 
 # How often the consume loop wakes up with nothing delivered, to notice a stop request.
 IDLE_WAKEUP_SECONDS = 0.5
-# Processed deliveries are acked together (basic.ack multiple) once nothing else is waiting, or
-# after this many: one ack frame per burst instead of one per message. A crash before the ack
-# only redelivers orders already committed, which processing recognises.
-ACK_BATCH = 10
+# At most this many deliveries are processed in one statement and acked with one basic.ack
+# (multiple): under load the relay publishes in bursts, and one statement, commit and ack per
+# burst cost less than one per order. A crash before the ack only redelivers orders already
+# committed, which processing recognises.
+BATCH = 10
 
 
 class Consumer:
@@ -85,53 +88,65 @@ class Consumer:
 
     def _consume(self, channel) -> None:
         self._unacked_tag, self._unacked_count = None, 0  # delivery tags belong to one channel
-        for method, properties, body in channel.consume(
-            self._topology.queue, inactivity_timeout=IDLE_WAKEUP_SECONDS
-        ):
+        deliveries = channel.consume(self._topology.queue, inactivity_timeout=IDLE_WAKEUP_SECONDS)
+        for delivery in deliveries:
             if self._stop.is_set():
                 return
-            if method is not None:
-                try:
-                    self.handle(channel, method, properties, body)
-                except DatabaseUnavailable:
-                    with contextlib.suppress(*amqp.BROKER_ERRORS):
-                        self._flush_acks(channel)  # what was committed before the outage stays done
-                    raise
+            if delivery[0] is None:  # nothing arrived within IDLE_WAKEUP_SECONDS
+                continue
+            batch = [delivery]
+            while len(batch) < BATCH and channel.get_waiting_message_count():
+                batch.append(next(deliveries))  # already buffered: no waiting
+            try:
+                self.handle(channel, batch)
+            except DatabaseUnavailable:
+                with contextlib.suppress(*amqp.BROKER_ERRORS):
+                    self._flush_acks(channel)  # what was committed before the outage stays done
+                raise
+            if self._unacked_count >= BATCH or channel.get_waiting_message_count() == 0:
+                self._flush_acks(channel)
 
-    def _ack(self, channel, tag: int) -> None:
-        """Ack a committed delivery, together with the ones before it (see ACK_BATCH)."""
+    def _ack(self, tag: int) -> None:
+        """Count a committed delivery as done; _consume acks it with the ones before it."""
         self._unacked_tag = tag
         self._unacked_count += 1
-        if self._unacked_count >= ACK_BATCH or channel.get_waiting_message_count() == 0:
-            self._flush_acks(channel)
 
     def _flush_acks(self, channel) -> None:
         if self._unacked_tag is not None:
             channel.basic_ack(self._unacked_tag, multiple=True)
             self._unacked_tag, self._unacked_count = None, 0
 
-    def handle(self, channel, method, properties, body: bytes) -> None:
-        """Decide one delivery's fate (see the module docstring); DatabaseUnavailable propagates."""
-        tag = method.delivery_tag
-        try:
-            order_id = parse_order_id(body)
-        except PoisonMessage as exc:
-            self._dead_letter(channel, tag, str(exc), None)
+    def handle(self, channel, deliveries: list[tuple]) -> None:
+        """Decide the fate of (method, properties, body) deliveries (see the module docstring);
+        DatabaseUnavailable propagates."""
+        parsed = []
+        for method, properties, body in deliveries:
+            try:
+                parsed.append((method, properties, body, parse_order_id(body)))
+            except PoisonMessage as exc:
+                self._dead_letter(channel, method.delivery_tag, str(exc), None)
+        if not parsed:
             return
         try:
-            outcome = process_order(self._db, order_id)
+            outcomes = process_orders(self._db, [order_id for *_, order_id in parsed])
         except DatabaseUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - any processing failure is retried, then dead-lettered
-            self._retry_or_dead_letter(channel, tag, properties, body, order_id, exc)
+            if len(parsed) > 1:  # which order failed is unknown: each goes again on its own
+                for method, properties, body, _ in parsed:
+                    self.handle(channel, [(method, properties, body)])
+                return
+            method, properties, body, order_id = parsed[0]
+            self._retry_or_dead_letter(channel, method.delivery_tag, properties, body, order_id, exc)
             return
-        if outcome is Outcome.UNKNOWN_ORDER:
-            self._dead_letter(channel, tag, "unknown order", order_id)
-            return
-        if outcome in (Outcome.COMPLETED, Outcome.REJECTED):
-            worker_metrics.orders_processed_total.labels(outcome.value).inc()
-        self._ack(channel, tag)
-        log.info("order processed", extra={"order_id": order_id, "outcome": outcome.value})
+        for (method, _, _, order_id), outcome in zip(parsed, outcomes, strict=True):
+            if outcome is Outcome.UNKNOWN_ORDER:
+                self._dead_letter(channel, method.delivery_tag, "unknown order", order_id)
+                continue
+            if outcome in (Outcome.COMPLETED, Outcome.REJECTED):
+                worker_metrics.orders_processed_total.labels(outcome.value).inc()
+            self._ack(method.delivery_tag)
+            log.info("order processed", extra={"order_id": order_id, "outcome": outcome.value})
 
     def _retry_or_dead_letter(self, channel, tag, properties, body, order_id, error: Exception) -> None:
         worker_metrics.orders_failed_total.inc()

@@ -1,6 +1,6 @@
-"""What the worker does with one order, in one statement (idempotent by construction).
+"""What the worker does with its orders, one statement per batch (idempotent by construction).
 
-The order row is locked (FOR UPDATE), so two deliveries of the same message never process it
+The order rows are locked (FOR UPDATE), so two deliveries of the same message never process it
 concurrently; a non-pending order is left alone, so a redelivery never processes it twice; and
 the ledger's primary key on order_id would refuse a second charge even if both checks failed.
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import uuid
+from collections.abc import Sequence
 
 from common.db import Database, PreparedStatement
 
@@ -45,39 +46,61 @@ def parse_order_id(body: bytes) -> str:
         raise PoisonMessage("order_id is not a UUID") from None
 
 
-# One statement, so one transaction and one round trip: lock the order, charge it unless it is
-# no longer pending, and record the outcome. `before` is NULL for an unknown order; `after` is
-# NULL when the order was not pending (already processed).
+# One statement, so one transaction and one round trip, for a batch of orders: lock them (in id
+# order, so concurrent workers cannot deadlock on them), charge those still pending, and record
+# each outcome. The charges are inserted in (user, movie, created_at) order: two orders in one
+# batch for the same movie by the same user go the way they would one after the other (the
+# older one is charged, the newer one rejected), and concurrent workers meet the ledger's keys
+# in one order, so they cannot deadlock there either. `before` is the order's status before;
+# `after` is NULL when it was not pending (already processed). Unknown ids return no row.
 PROCESS = PreparedStatement(
-    "billing_process_order",
-    ("uuid", "text"),
+    "billing_process_orders",
+    ("uuid[]", "text"),
     """
     WITH o AS (
-        SELECT id, user_id, movie_id, price, status FROM orders WHERE id = $1 FOR UPDATE
+        SELECT id, user_id, movie_id, price, status, created_at FROM orders
+        WHERE id = ANY($1) ORDER BY id FOR UPDATE
     ), charged AS (
         INSERT INTO payments (order_id, user_id, movie_id, amount)
         SELECT id, user_id, movie_id, price FROM o WHERE status = 'pending'
+        ORDER BY user_id, movie_id, created_at, id
         ON CONFLICT (user_id, movie_id) DO NOTHING
         RETURNING order_id
     ), decided AS (
         UPDATE orders SET
-            status = CASE WHEN EXISTS (SELECT FROM charged) THEN 'completed' ELSE 'rejected' END,
-            reason = CASE WHEN EXISTS (SELECT FROM charged) THEN NULL ELSE $2 END,
+            status = CASE WHEN charged.order_id IS NULL THEN 'rejected' ELSE 'completed' END,
+            reason = CASE WHEN charged.order_id IS NULL THEN $2 END,
             processed_at = now()
-        WHERE id = (SELECT id FROM o WHERE status = 'pending')
-        RETURNING status
+        FROM o LEFT JOIN charged ON charged.order_id = o.id
+        WHERE orders.id = o.id AND o.status = 'pending'
+        RETURNING orders.id, orders.status
     )
-    SELECT (SELECT status FROM o) AS before, (SELECT status FROM decided) AS after
+    SELECT o.id::text AS id, o.status AS before, decided.status AS after
+    FROM o LEFT JOIN decided ON decided.id = o.id
 """,
 )
 
 
-def process_order(db: Database, order_id: str) -> Outcome:
+def process_orders(db: Database, order_ids: Sequence[str]) -> list[Outcome]:
+    """Process a batch of orders in one statement; each id's outcome, in the order given.
+
+    An id given twice is processed once: its first place gets the outcome, the others
+    ALREADY_PROCESSED (the duplicate delivery they are); an unknown id is UNKNOWN_ORDER.
+    """
+    # An array literal ('{id,id}'): PostgreSQL reads it as the statement's uuid[] (a Python list
+    # would be sent as text[], which does not cast to uuid[]). The ids are parsed UUIDs.
+    ids = "{" + ",".join(dict.fromkeys(order_ids)) + "}"
     with db.statement() as cur:
-        PROCESS.execute(cur, (order_id, ALREADY_PURCHASED))
-        row = cur.fetchone()
-    if row["before"] is None:
-        return Outcome.UNKNOWN_ORDER
-    if row["after"] is None:
-        return Outcome.ALREADY_PROCESSED
-    return Outcome(row["after"])
+        PROCESS.execute(cur, (ids, ALREADY_PURCHASED))
+        rows = {row["id"]: row for row in cur.fetchall()}
+    outcomes, seen = [], set()
+    for order_id in order_ids:
+        row = rows.get(order_id)
+        if row is None:
+            outcomes.append(Outcome.UNKNOWN_ORDER)
+        elif row["after"] is None or order_id in seen:
+            outcomes.append(Outcome.ALREADY_PROCESSED)
+        else:
+            outcomes.append(Outcome(row["after"]))
+        seen.add(order_id)
+    return outcomes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -146,3 +146,23 @@ def status_counts(world: BillingWorld, order_ids: list[str]) -> dict[str, int]:
         "SELECT status, count(*) FROM orders WHERE id = ANY(%s::uuid[]) GROUP BY status", (order_ids,)
     )
     return dict(rows)
+
+
+@contextlib.contextmanager
+def payments_trigger(world: BillingWorld, movie_id: int, body: str) -> Iterator[None]:
+    """A BEFORE INSERT trigger on the ledger for one movie id: how a test makes processing fail or stall.
+
+    It runs inside the worker's real transaction; nothing in the worker is replaced.
+    """
+    name = f"test_trigger_{movie_id}"
+    world.query(
+        f"""
+        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NEW; END $$;
+        CREATE TRIGGER {name} BEFORE INSERT ON payments FOR EACH ROW
+            WHEN (NEW.movie_id = {movie_id}) EXECUTE FUNCTION {name}();
+        """
+    )
+    try:
+        yield
+    finally:
+        world.query(f"DROP TRIGGER {name} ON payments; DROP FUNCTION {name}();")

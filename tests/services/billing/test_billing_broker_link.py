@@ -83,7 +83,9 @@ def test_the_readiness_check_notices_a_dead_broker_at_once(link: BrokerLink, rel
         link.ensure_connected()
 
 
-def test_the_order_path_trusts_a_fresh_proof_then_probes_again(link: BrokerLink, relay: CuttableRelay) -> None:
+def test_the_order_path_trusts_a_fresh_proof_then_probes_again(
+    link: BrokerLink, relay: CuttableRelay
+) -> None:
     link.ensure_connected(TRUST_SECONDS)
     relay.cut()
     # Within the window no probe is made: an order here is accepted and waits in the outbox.

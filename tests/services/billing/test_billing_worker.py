@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
 import servicekit
 from billing.amqp import RETRY_COUNT_HEADER
 from billing.consumer import IDLE_WAKEUP_SECONDS
-from billingkit import BillingWorld, Broker, metric, post_order, status_counts, wait_until
+from billingkit import BillingWorld, Broker, metric, payments_trigger, post_order, status_counts, wait_until
 
 
 def order_status(world: BillingWorld, order_id: str) -> tuple[str, str | None]:
@@ -24,26 +22,6 @@ def order_status(world: BillingWorld, order_id: str) -> tuple[str, str | None]:
 
 def payments_for(world: BillingWorld, order_id: str) -> int:
     return world.scalar("SELECT count(*) FROM payments WHERE order_id = %s", (order_id,))
-
-
-@contextlib.contextmanager
-def payments_trigger(world: BillingWorld, movie_id: int, body: str) -> Iterator[None]:
-    """A BEFORE INSERT trigger on the ledger for one movie id: how a test makes processing fail or stall.
-
-    It runs inside the worker's real transaction; nothing in the worker is replaced.
-    """
-    name = f"test_trigger_{movie_id}"
-    world.query(
-        f"""
-        CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NEW; END $$;
-        CREATE TRIGGER {name} BEFORE INSERT ON payments FOR EACH ROW
-            WHEN (NEW.movie_id = {movie_id}) EXECUTE FUNCTION {name}();
-        """
-    )
-    try:
-        yield
-    finally:
-        world.query(f"DROP TRIGGER {name} ON payments; DROP FUNCTION {name}();")
 
 
 def test_order_completes_and_a_second_purchase_is_rejected(
@@ -87,7 +65,7 @@ def test_duplicate_delivery_is_processed_once(
 def test_a_burst_is_acked_in_batches_and_nothing_is_left_unacked_once_idle(
     billing_world: BillingWorld, broker: Broker, start_worker
 ) -> None:
-    """Acks go out together (ACK_BATCH), and the last ones as soon as the queue runs dry: a worker
+    """Acks go out together (consumer.BATCH), and the last ones as soon as the queue runs dry: a worker
     killed with SIGKILL once idle hands nothing back to the queue."""
     order_ids = billing_world.commit_orders(25, 509)
     worker = start_worker(WORKER_PREFETCH="25")
