@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 
 import pika
 import pika.exceptions
@@ -36,7 +37,14 @@ TRUST_SECONDS = 0.5
 
 
 class BrokerUnavailable(Exception):
-    """RabbitMQ cannot be reached or did not confirm a message."""
+    """RabbitMQ cannot be reached or did not confirm a message.
+
+    `confirmed` names the order ids of a batch that were confirmed before it failed.
+    """
+
+    def __init__(self, message: str, confirmed: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.confirmed = list(confirmed)
 
 
 def connection_parameters(url: str) -> pika.URLParameters:
@@ -77,24 +85,31 @@ def order_message(order_id: str) -> bytes:
     return json.dumps({"order_id": order_id}).encode()
 
 
-def publish_confirmed(
-    channel, routing_key: str, body: bytes, *, message_id: str | None = None, headers: dict | None = None
-) -> None:
-    """Persistent, mandatory, confirmed publish on the default exchange; raises on nack/unroutable."""
-    properties = pika.BasicProperties(
+def order_properties(message_id: str | None, headers: dict | None = None) -> pika.BasicProperties:
+    """Every billing message: persistent JSON, its order id as message id."""
+    return pika.BasicProperties(
         delivery_mode=pika.DeliveryMode.Persistent,
         content_type="application/json",
         message_id=message_id,
         headers=headers,
     )
-    channel.basic_publish(DEFAULT_EXCHANGE, routing_key, body, properties, mandatory=True)
+
+
+def publish_confirmed(
+    channel, routing_key: str, body: bytes, *, message_id: str | None = None, headers: dict | None = None
+) -> None:
+    """Persistent, mandatory, confirmed publish on a blocking channel (the default exchange);
+    raises on nack/unroutable."""
+    channel.basic_publish(
+        DEFAULT_EXCHANGE, routing_key, body, order_properties(message_id, headers), mandatory=True
+    )
 
 
 class BrokerLink:
     """One lazily (re)opened confirming channel per process, shared by its threads under a lock.
 
-    The API holds one to refuse orders (503) while the broker is unreachable; the outbox relay
-    publishes through a Publisher, which is a BrokerLink that can publish.
+    The API holds one to refuse orders (503) while the broker is unreachable. (The outbox relay
+    publishes through billing.publisher, which confirms whole batches.)
     """
 
     def __init__(self, url: str, topology: Topology):
@@ -156,19 +171,3 @@ class BrokerLink:
         with self._lock:
             close_quietly(self._connection)
             self._forget()
-
-
-class Publisher(BrokerLink):
-    def publish_order(self, order_id: str) -> None:
-        """Publish one order message to the work queue; raise BrokerUnavailable when not confirmed."""
-        with self._lock:
-            self._ensure_locked(TRUST_SECONDS)
-            try:
-                publish_confirmed(
-                    self._channel, self._topology.queue, order_message(order_id), message_id=order_id
-                )
-            except BROKER_ERRORS as exc:
-                close_quietly(self._connection)
-                self._forget()
-                raise BrokerUnavailable(f"publish not confirmed: {type(exc).__name__}: {exc}") from exc
-            self._proven_at = time.monotonic()

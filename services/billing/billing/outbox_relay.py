@@ -23,8 +23,9 @@ from common.db import CONNECTION_ERRORS, Database, close_quietly, connect
 from common.errors import DatabaseUnavailable
 
 from billing import worker_metrics
-from billing.amqp import BrokerUnavailable, Publisher
+from billing.amqp import BrokerUnavailable
 from billing.backoff import Backoff
+from billing.publisher import BatchPublisher
 
 log = logging.getLogger("billing.outbox_relay")
 
@@ -44,22 +45,24 @@ CLAIM_SQL = """
 """
 
 
-def relay_once(db: Database, publish: Callable[[str], None], batch_size: int = BATCH_SIZE) -> int:
+def relay_once(db: Database, publish: Callable[[list[str]], list[str]], batch_size: int = BATCH_SIZE) -> int:
     """Publish one batch of outbox rows; return how many were published.
 
-    Raises BrokerUnavailable after committing the rows published before the broker failed.
+    `publish` takes order ids and returns those the broker confirmed (BatchPublisher's
+    publish_orders). Raises BrokerUnavailable after deleting the rows confirmed before the
+    broker failed; the others stay for the next attempt.
     """
     failure: BrokerUnavailable | None = None
     with db.transaction() as cur:
         cur.execute(CLAIM_SQL, (batch_size,))
-        published = []
-        for row in cur.fetchall():
-            try:
-                publish(str(row["order_id"]))
-            except BrokerUnavailable as exc:
-                failure = exc
-                break
-            published.append(row["id"])
+        rows = [(row["id"], str(row["order_id"])) for row in cur.fetchall()]
+        if not rows:
+            return 0
+        try:
+            confirmed = set(publish(list(dict.fromkeys(order_id for _, order_id in rows))))
+        except BrokerUnavailable as exc:
+            failure, confirmed = exc, set(exc.confirmed)
+        published = [row_id for row_id, order_id in rows if order_id in confirmed]
         if published:
             cur.execute("DELETE FROM outbox WHERE id = ANY(%s)", (published,))
     worker_metrics.orders_published_total.inc(len(published))
@@ -112,7 +115,7 @@ class OutboxRelay(threading.Thread):
     """Publishes outbox rows as soon as a NOTIFY says some were committed (and every
     INTERVAL_SECONDS regardless) until `stop` is set; backs off while a dependency is down."""
 
-    def __init__(self, db: Database, publisher: Publisher, stop: threading.Event):
+    def __init__(self, db: Database, publisher: BatchPublisher, stop: threading.Event):
         super().__init__(name="outbox-relay", daemon=True)
         self._db = db
         self._publisher = publisher
@@ -124,7 +127,7 @@ class OutboxRelay(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 self._listener.listen()
-                while relay_once(self._db, self._publisher.publish_order) == BATCH_SIZE:
+                while relay_once(self._db, self._publisher.publish_orders) == BATCH_SIZE:
                     if self._stop_event.is_set():
                         break
                 backoff.reset()
@@ -149,3 +152,4 @@ class OutboxRelay(threading.Thread):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._listener.wait(min(remaining, STOP_CHECK_SECONDS)):
                 return
+            self._publisher.keep_alive()

@@ -16,11 +16,11 @@ from common import config, jsonlog, metrics
 from common.db import Database
 
 from billing import worker_metrics
-from billing.amqp import Publisher
 from billing.config import WORKER_SETTINGS
 from billing.consumer import Consumer
 from billing.health_server import start as start_health_server
 from billing.outbox_relay import OutboxRelay
+from billing.publisher import BatchPublisher
 from billing.topology import Topology
 
 SERVICE = "billing-worker"
@@ -49,7 +49,7 @@ def main() -> None:
         max_retries=values["WORKER_MAX_RETRIES"],
         stop=stop,
     )
-    relay = OutboxRelay(db, Publisher(values["AMQP_URL"], topology), stop)
+    relay = OutboxRelay(db, BatchPublisher(values["AMQP_URL"], topology), stop)
     try:
         server = start_health_server(
             values["PORT"], SERVICE, {"rabbitmq": consumer.consuming.is_set, "database": db.ping}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import pika
 import pika.exceptions
@@ -166,3 +169,55 @@ def payments_trigger(world: BillingWorld, movie_id: int, body: str) -> Iterator[
         yield
     finally:
         world.query(f"DROP TRIGGER {name} ON payments; DROP FUNCTION {name}();")
+
+
+class CuttableRelay:
+    """Relays TCP connections from a local port to RabbitMQ until cut(): then the broker's end of
+    every connection vanishes and new connections are refused, as when RabbitMQ dies."""
+
+    def __init__(self) -> None:
+        parts = urlsplit(servicekit.AMQP_URL)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5672)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        credentials = parts.netloc.rpartition("@")[0]
+        port = self.listener.getsockname()[1]
+        self.amqp_url = urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def __enter__(self) -> CuttableRelay:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cut()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # cut
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            sock.close()
+
+    def cut(self) -> None:
+        for sock in [self.listener, *self.sockets]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        # Only now: a close while accept() blocks would leave the port accepting (Linux keeps
+        # the file open for the blocked call); the shutdown above has woken it.
+        self.listener.close()

@@ -4,74 +4,23 @@ connections are refused, as when RabbitMQ dies. No server control is needed."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from billing.amqp import TRUST_SECONDS, BrokerLink, BrokerUnavailable
-from billingkit import BillingWorld
-from servicekit import AMQP_URL
-
-
-class CuttableRelay:
-    """Relays TCP connections from a local port to RabbitMQ until cut()."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:  # cut
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        for sock in (source, sink):
-            sock.close()
-
-    def cut(self) -> None:
-        for sock in [self.listener, *self.sockets]:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        # Only now: a close while accept() blocks would leave the port accepting (Linux keeps
-        # the file open for the blocked call); the shutdown above has woken it.
-        self.listener.close()
+from billingkit import BillingWorld, CuttableRelay
 
 
 @pytest.fixture
 def relay() -> Iterator[CuttableRelay]:
-    parts = urlsplit(AMQP_URL)
-    cuttable = CuttableRelay((parts.hostname or "127.0.0.1", parts.port or 5672))
-    yield cuttable
-    cuttable.cut()
+    with CuttableRelay() as cuttable:
+        yield cuttable
 
 
 @pytest.fixture
 def link(relay: CuttableRelay, billing_world: BillingWorld) -> Iterator[BrokerLink]:
-    parts = urlsplit(AMQP_URL)
-    credentials = parts.netloc.rpartition("@")[0]
-    url = urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{relay.port}"))
-    broker_link = BrokerLink(url, billing_world.topology)
+    broker_link = BrokerLink(relay.amqp_url, billing_world.topology)
     yield broker_link
     broker_link.close()
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from billing import outbox_relay
-from billing.amqp import BrokerUnavailable, Publisher
+from billing.amqp import BrokerUnavailable
 from billing.outbox_relay import OutboxRelay, relay_once
-from billingkit import BillingWorld, Broker, wait_until
+from billing.publisher import CONFIRM_TIMEOUT_SECONDS, BatchPublisher
+from billingkit import BillingWorld, Broker, CuttableRelay, wait_until
 from common.db import Database
 
 
@@ -30,8 +32,8 @@ def db(billing_world: BillingWorld, broker: Broker) -> Iterator[Database]:
 
 
 @pytest.fixture
-def publisher(billing_world: BillingWorld) -> Iterator[Publisher]:
-    real = Publisher(billing_world.env()["AMQP_URL"], billing_world.topology)
+def publisher(billing_world: BillingWorld) -> Iterator[BatchPublisher]:
+    real = BatchPublisher(billing_world.env()["AMQP_URL"], billing_world.topology)
     yield real
     real.close()
 
@@ -41,10 +43,10 @@ def outbox_order_ids(world: BillingWorld) -> set[str]:
 
 
 def test_relay_publishes_persistent_messages_and_deletes_their_rows(
-    db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
+    db: Database, billing_world: BillingWorld, broker: Broker, publisher: BatchPublisher
 ) -> None:
     orders = billing_world.commit_orders(3, 700)
-    assert relay_once(db, publisher.publish_order) == 3
+    assert relay_once(db, publisher.publish_orders) == 3
     assert outbox_order_ids(billing_world) == set()
     messages = broker.take_all(billing_world.queue)
     assert [json.loads(body)["order_id"] for _, body in messages] == orders  # oldest first
@@ -58,32 +60,35 @@ def test_rows_published_before_a_broker_failure_are_deleted_the_rest_kept(
     orders = billing_world.commit_orders(5, 701)
     published: list[str] = []
 
-    def broker_dies_after_two(order_id: str) -> None:
-        if len(published) == 2:
-            raise BrokerUnavailable("stand-in: connection lost")
-        published.append(order_id)
+    def broker_dies_after_confirming_two(order_ids: list[str]) -> list[str]:
+        published.extend(order_ids[:2])
+        raise BrokerUnavailable("stand-in: connection lost", confirmed=order_ids[:2])
+
+    def broker_confirms_all(order_ids: list[str]) -> list[str]:
+        published.extend(order_ids)
+        return order_ids
 
     with pytest.raises(BrokerUnavailable):
-        relay_once(db, broker_dies_after_two)
-    assert len(published) == 2
-    assert outbox_order_ids(billing_world) == set(orders) - set(published)
+        relay_once(db, broker_dies_after_confirming_two)
+    assert published == orders[:2]  # oldest first
+    assert outbox_order_ids(billing_world) == set(orders[2:])
 
-    assert relay_once(db, published.append) == 3
-    assert sorted(published) == sorted(orders) and outbox_order_ids(billing_world) == set()
+    assert relay_once(db, broker_confirms_all) == 3
+    assert published == orders and outbox_order_ids(billing_world) == set()
 
 
 def test_an_unconfirmed_publish_keeps_the_row_until_the_queue_is_back(
-    db: Database, billing_world: BillingWorld, broker: Broker, publisher: Publisher
+    db: Database, billing_world: BillingWorld, broker: Broker, publisher: BatchPublisher
 ) -> None:
     [order_id] = billing_world.commit_orders(1, 704)
-    publisher.ensure_connected()
+    assert publisher.publish_orders([]) == []  # connected, the queues declared
     # The queue vanishes under the open channel: the mandatory publish comes back unroutable.
     broker.channel.queue_delete(billing_world.queue)
-    with pytest.raises(BrokerUnavailable, match="not confirmed"):
-        relay_once(db, publisher.publish_order)
+    with pytest.raises(BrokerUnavailable, match="not confirmed: unroutable"):
+        relay_once(db, publisher.publish_orders)
     assert outbox_order_ids(billing_world) == {order_id}
     # The failed publish dropped the connection; the next one reconnects and declares the queue.
-    assert relay_once(db, publisher.publish_order) == 1
+    assert relay_once(db, publisher.publish_orders) == 1
     [(_, body)] = broker.take_all(billing_world.queue)
     assert json.loads(body) == {"order_id": order_id}
 
@@ -93,9 +98,10 @@ def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world
     published: dict[str, list[str]] = {"a": [], "b": []}
 
     def relay(name: str) -> None:
-        def slow_publish(order_id: str) -> None:
-            time.sleep(0.005)  # holds the claimed rows long enough for the other relay to run
-            published[name].append(order_id)
+        def slow_publish(order_ids: list[str]) -> list[str]:
+            time.sleep(0.05)  # holds the claimed rows long enough for the other relay to run
+            published[name].extend(order_ids)
+            return order_ids
 
         while relay_once(db, slow_publish, batch_size=10):
             pass
@@ -114,7 +120,7 @@ def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_kill
     db: Database,
     billing_world: BillingWorld,
     broker: Broker,
-    publisher: Publisher,
+    publisher: BatchPublisher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Without a NOTIFY the relay would look again only after an hour: any prompt publish below
@@ -143,3 +149,32 @@ def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_kill
     assert not relay.is_alive()
     bodies = [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)]
     assert bodies == [first, second] and outbox_order_ids(billing_world) == set()
+
+
+def test_a_batch_is_published_and_confirmed_in_one_wait(
+    billing_world: BillingWorld, broker: Broker, publisher: BatchPublisher
+) -> None:
+    order_ids = [str(uuid.uuid4()) for _ in range(150)]
+    assert publisher.publish_orders(order_ids) == order_ids
+    messages = broker.take_all(billing_world.queue)
+    assert [p.message_id for p, _ in messages] == order_ids
+    assert [json.loads(body)["order_id"] for _, body in messages] == order_ids
+
+
+def test_a_broker_that_dies_fails_the_batch_promptly(billing_world: BillingWorld, broker: Broker) -> None:
+    with CuttableRelay() as relay:
+        publisher = BatchPublisher(relay.amqp_url, billing_world.topology)
+        try:
+            assert publisher.publish_orders([str(uuid.uuid4())])
+            relay.cut()
+            started = time.monotonic()
+            with pytest.raises(BrokerUnavailable) as failure:
+                publisher.publish_orders([str(uuid.uuid4()) for _ in range(5)])
+            # Noticed by the connection, not by waiting out the confirm timeout.
+            assert time.monotonic() - started < CONFIRM_TIMEOUT_SECONDS / 2
+            assert failure.value.confirmed == []
+            # The next call reconnects, and fails at once while the broker is gone.
+            with pytest.raises(BrokerUnavailable, match="cannot reach RabbitMQ"):
+                publisher.publish_orders([str(uuid.uuid4())])
+        finally:
+            publisher.close()
