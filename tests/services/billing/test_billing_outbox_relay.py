@@ -178,3 +178,35 @@ def test_a_broker_that_dies_fails_the_batch_promptly(billing_world: BillingWorld
                 publisher.publish_orders([str(uuid.uuid4())])
         finally:
             publisher.close()
+
+
+def test_orders_committed_while_the_relay_gathers_share_its_batch(
+    db: Database,
+    billing_world: BillingWorld,
+    broker: Broker,
+    publisher: BatchPublisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
+    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
+    stop = threading.Event()
+    relay = OutboxRelay(db, publisher, stop)
+    relay.start()
+    try:
+        listening = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query = 'LISTEN billing_outbox'"
+        )
+        wait_until("the relay listening", lambda: billing_world.scalar(listening) == 1, 10)
+        [first] = billing_world.commit_orders(1, 707)
+        time.sleep(0.3)
+        assert broker.counts(billing_world.queue)[0] == 0, "published before the gather ended"
+        [second] = billing_world.commit_orders(1, 708)
+        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
+    finally:
+        stop.set()
+        relay.join(10)
+    assert [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)] == [
+        first,
+        second,
+    ]
