@@ -7,6 +7,7 @@ that wakes it, its own PostgreSQL and AMQP connections.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -116,6 +117,27 @@ def test_concurrent_relays_never_publish_a_row_twice(db: Database, billing_world
     assert outbox_order_ids(billing_world) == set()
 
 
+# The relay's LISTEN connection, as pg_stat_activity shows it.
+RELAY_LISTENER = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN billing_outbox'"
+)
+
+
+@contextlib.contextmanager
+def running_relay(db: Database, publisher: BatchPublisher, world: BillingWorld) -> Iterator[OutboxRelay]:
+    """An OutboxRelay thread, yielded once it listens; stopped (and proven stopped) after."""
+    stop = threading.Event()
+    relay = OutboxRelay(db, publisher, stop)
+    relay.start()
+    try:
+        wait_until("the relay listening", lambda: world.scalar(f"SELECT count(*) {RELAY_LISTENER}") == 1, 10)
+        yield relay
+    finally:
+        stop.set()
+        relay.join(10)
+    assert not relay.is_alive()
+
+
 def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_killed(
     db: Database,
     billing_world: BillingWorld,
@@ -126,27 +148,16 @@ def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_kill
     # Without a NOTIFY the relay would look again only after an hour: any prompt publish below
     # was woken by the notification.
     monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
-    stop = threading.Event()
-    relay = OutboxRelay(db, publisher, stop)
-    relay.start()
-    try:
-        relay_listener = (
-            "FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN billing_outbox'"
-        )
-        listeners = f"SELECT count(*) {relay_listener}"
-        wait_until("the relay listening", lambda: billing_world.scalar(listeners) == 1, 10)
+    listeners = f"SELECT count(*) {RELAY_LISTENER}"
+    with running_relay(db, publisher, billing_world):
         [first] = billing_world.commit_orders(1, 705)
         wait_until("first order published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
 
         # PostgreSQL drops the relay's listening connection (a restart or failover looks the same).
-        billing_world.query(f"SELECT pg_terminate_backend(pid) {relay_listener}")
+        billing_world.query(f"SELECT pg_terminate_backend(pid) {RELAY_LISTENER}")
         wait_until("the relay listening again", lambda: billing_world.scalar(listeners) == 1, 15)
         [second] = billing_world.commit_orders(1, 706)
         wait_until("second order published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
-    finally:
-        stop.set()
-        relay.join(10)
-    assert not relay.is_alive()
     bodies = [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)]
     assert bodies == [first, second] and outbox_order_ids(billing_world) == set()
 
@@ -189,23 +200,12 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
 ) -> None:
     monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
     monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
-    stop = threading.Event()
-    relay = OutboxRelay(db, publisher, stop)
-    relay.start()
-    try:
-        listening = (
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND query = 'LISTEN billing_outbox'"
-        )
-        wait_until("the relay listening", lambda: billing_world.scalar(listening) == 1, 10)
+    with running_relay(db, publisher, billing_world):
         [first] = billing_world.commit_orders(1, 707)
         time.sleep(0.3)
         assert broker.counts(billing_world.queue)[0] == 0, "published before the gather ended"
         [second] = billing_world.commit_orders(1, 708)
         wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
-    finally:
-        stop.set()
-        relay.join(10)
     assert [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)] == [
         first,
         second,
