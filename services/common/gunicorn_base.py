@@ -36,6 +36,8 @@ DEFAULT_KEEPALIVE_SECONDS = 2  # gunicorn's own default
 # For inventory and billing. The keep-alive outlasts the gateway's idle gaps, so the service
 # rarely closes a pooled connection just as the gateway sends on it.
 BEHIND_GATEWAY = {"worker_class": "gthread", "threads": 1, "keepalive": 75}
+# How long a stopping master waits for its workers (below the pods' 30 s termination grace).
+GRACEFUL_TIMEOUT_SECONDS = 20
 
 
 def prepare_multiproc_dir(service: str) -> str:
@@ -99,7 +101,7 @@ def gunicorn_settings(
         "logger_class": "common.gunicorn_logging.JsonGunicornLogger",
         "child_exit": _child_exit,
         "timeout": 30,
-        "graceful_timeout": 20,
+        "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
         # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn): several
         # services on one machine would fight over it, and the image's root fs is read-only.
         "control_socket_disable": True,

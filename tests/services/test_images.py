@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 import servicekit
+from common.gunicorn_base import GRACEFUL_TIMEOUT_SECONDS
 from dockerfile import Stage, installed_requirements, parse
 
 # Every service folder with a Dockerfile (billing included once it exists).
@@ -130,4 +131,7 @@ def test_image_environment_starts_and_is_healthy(image_envs, runtime_env, folder
             or workload == "billing-worker"
         )
     finally:
-        assert service.stop() == 0, service.logs()[-2000:]
+        # A SIGTERM that lands while a worker is still booting (before it installs its own
+        # handlers) is lost on that worker; the master then waits graceful_timeout for it
+        # before killing it and exiting cleanly. Seen once in about 15 runs.
+        assert service.stop(timeout=GRACEFUL_TIMEOUT_SECONDS + 10) == 0, service.logs()[-2000:]
