@@ -13,7 +13,6 @@ timeout passed. One thread at a time (the relay's).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -30,8 +29,6 @@ from billing.amqp import (
     order_properties,
 )
 from billing.topology import DEFAULT_EXCHANGE, Topology
-
-log = logging.getLogger(__name__)
 
 # A batch not confirmed within this long counts as failed (a broker that blocks publishers under
 # a memory alarm never confirms); the rows stay in the outbox for the next attempt.
@@ -77,6 +74,10 @@ class BatchPublisher:
         finally:
             self._wake = _never
 
+    def _pump(self) -> None:
+        """One pass of the IOLoop over what is ready (heartbeats, a close the broker sent)."""
+        self._run_until(_never, 0)
+
     def _maybe_stop(self) -> None:
         if self._wake():
             self._ioloop.stop()
@@ -88,8 +89,7 @@ class BatchPublisher:
 
     def _ensure_open(self) -> None:
         if self._open() and time.monotonic() - self._proven_at >= TRUST_SECONDS:
-            # Idle for a while: read what arrived meanwhile (a close, a dead socket) first.
-            self._run_until(lambda: False, 0)
+            self._pump()  # idle for a while: read what arrived meanwhile (a close, a dead socket)
         if self._open():
             return
         self._drop()
@@ -177,7 +177,7 @@ class BatchPublisher:
         """Forget the connection (closing it if it is still open)."""
         if self._connection is not None and not (self._connection.is_closed or self._connection.is_closing):
             self._connection.close()
-            self._run_until(lambda: self._connection is None or self._connection.is_closed, 2)
+            self._run_until(lambda: self._connection.is_closed, 2)
         self._connection = self._channel = None
         self._ready = False
         self._proven_at = -float("inf")
@@ -224,7 +224,7 @@ class BatchPublisher:
         """Let pika answer heartbeats and notice a closed connection (the relay calls this
         whenever it wakes without work, so an idle connection is not dropped by the broker)."""
         if self._open():
-            self._run_until(lambda: False, 0)
+            self._pump()
 
     def close(self) -> None:
         self._drop()
