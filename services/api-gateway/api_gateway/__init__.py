@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-import urllib3
 from common import jsonlog, validation
 from common.config import load_or_exit
 from common.web import REQUEST_ID_HEADER, create_base_app
 from flask import Flask, Response, g, request
 
 from api_gateway.config import SETTINGS
-from api_gateway.upstream import Upstreams
+from api_gateway.upstream import Timeout, Upstreams
 
 SERVICE = "api-gateway"
 # /ready asks each upstream's /health; a slow upstream must not hold the probe for long.
-READY_TIMEOUT = urllib3.Timeout(connect=1, read=2)
+READY_TIMEOUT = Timeout(connect=1, read=2)
 
 
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
