@@ -242,6 +242,12 @@ LAYOUTS = {
     "defaults": Layout(f"the defaults: {_SHIPPED}; {DEFAULT_GUNICORN_WORKERS} workers each"),
     "sync-4": Layout("sync, 4 workers each", each(4), each("sync")),
     "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES, BEHIND_GATEWAY["threads"]),
+    "gthread-1": Layout(
+        "gthread x 1 thread, 4 workers each (the gateway keeps client connections alive)",
+        each(4),
+        each("gthread"),
+        1,
+    ),
     "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
 }
 
