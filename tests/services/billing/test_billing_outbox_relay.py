@@ -201,12 +201,17 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
     monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
     monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
     with running_relay(db, publisher, billing_world):
+        # Listening is not yet waiting: the relay's first drain could still claim an order
+        # committed now. Once a warm-up order is published, that drain is over.
+        [warm_up] = billing_world.commit_orders(1, 706)
+        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
         [first] = billing_world.commit_orders(1, 707)
         time.sleep(0.3)
-        assert broker.counts(billing_world.queue)[0] == 0, "published before the gather ended"
+        assert broker.counts(billing_world.queue)[0] == 1, "published before the gather ended"
         [second] = billing_world.commit_orders(1, 708)
-        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
+        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 3, 10)
     assert [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)] == [
+        warm_up,
         first,
         second,
     ]
