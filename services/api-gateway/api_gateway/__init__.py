@@ -51,8 +51,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
                 value = public_prefix + value  # /movies/7 -> /api/movies/7
             headers_out.append((header, value))
         # Headers given to the constructor, so werkzeug adds no default Content-Type of its own.
-        response = Response(answer.body, status=answer.status, headers=headers_out)
-        return response
+        # The body as a list: werkzeug then counts Content-Length only when the upstream gave
+        # none, and keeps the one a HEAD answer carries (the GET's length, over an empty body).
+        return Response([answer.body], status=answer.status, headers=headers_out)
 
     def list_query(*names: str) -> dict[str, str]:
         validation.pagination(request.args)  # 400 on bad limit/offset before anything is sent

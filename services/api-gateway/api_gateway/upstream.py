@@ -215,7 +215,11 @@ def _exchange(
         connection.endheaders(body)
         response = connection.getresponse()
         payload = response.read()
-        return UpstreamResponse(response.status, end_to_end_headers(response.getheaders()), payload)
+        headers_out = end_to_end_headers(response.getheaders())
+        length = response.getheader("Content-Length")
+        if method == "HEAD" and length is not None:
+            headers_out.append(("Content-Length", length))  # GET's length: there is no body to count
+        return UpstreamResponse(response.status, headers_out, payload)
     except TimeoutError as exc:
         connection.close()
         raise _Failed(504, "did not answer in time") from exc

@@ -69,11 +69,11 @@ class RecordingUpstream:
                     half = len(script.body) // 2
                     for chunk in (script.body[:half], script.body[half:], b""):
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                else:
+                elif self.command != "HEAD":
                     self.wfile.write(script.body)
                 self.close_connection = script.close_after
 
-            do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
 
             def log_message(self, *_args) -> None:  # keep pytest output clean
                 pass

@@ -96,3 +96,11 @@ def test_a_garbage_answer_is_502_through_the_gateway(gateway_to_recorder, record
     response = requests.get(f"{gateway_to_recorder.url}/api/movies", timeout=5)
     assert response.status_code == 502
     assert response.json()["message"] == "inventory failed to answer"
+
+
+def test_a_head_answer_keeps_the_length_a_get_would_have(gateway_to_recorder, recorder) -> None:
+    recorder.script = Script(body=b'{"items": []}')
+    response = requests.head(f"{gateway_to_recorder.url}/api/movies", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == "13"
+    assert recorder.received[-1].method == "HEAD"
