@@ -36,6 +36,9 @@ INTERVAL_SECONDS = 1.0
 # the same time share one batch (one claim, one confirm round trip, one delete, and one statement
 # and ack in the consumer) instead of each waking the relay on its own.
 GATHER_SECONDS = 0.01
+# ... but only while orders keep coming: a NOTIFY within this long of the last published batch.
+# A lone order after a quiet spell is published at once, without the gather's delay.
+BUSY_SECONDS = 0.1
 # How often a waiting relay checks for a stop request.
 STOP_CHECK_SECONDS = 0.5
 BATCH_SIZE = 200
@@ -125,14 +128,16 @@ class OutboxRelay(threading.Thread):
         self._publisher = publisher
         self._stop_event = stop
         self._listener = Listener(db.dsn)
+        self._last_published_at = float("-inf")  # time.monotonic() of the last non-empty batch
 
     def run(self) -> None:
         backoff = Backoff()
         while not self._stop_event.is_set():
             try:
                 self._listener.listen()
-                while relay_once(self._db, self._publisher.publish_orders) == BATCH_SIZE:
-                    if self._stop_event.is_set():
+                while (published := relay_once(self._db, self._publisher.publish_orders)) > 0:
+                    self._last_published_at = time.monotonic()
+                    if published < BATCH_SIZE or self._stop_event.is_set():
                         break
                 backoff.reset()
                 self._sleep_until_notified()
@@ -157,7 +162,8 @@ class OutboxRelay(threading.Thread):
             if remaining <= 0:
                 return
             if self._listener.wait(min(remaining, STOP_CHECK_SECONDS)):
-                # Let the orders committing right now join this batch.
-                self._stop_event.wait(GATHER_SECONDS)
+                if time.monotonic() - self._last_published_at < BUSY_SECONDS:
+                    # Busy: let the orders committing right now join this batch.
+                    self._stop_event.wait(GATHER_SECONDS)
                 return
             self._publisher.keep_alive()

@@ -200,6 +200,7 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
 ) -> None:
     monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
     monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
+    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)  # busy from the warm-up on
     with running_relay(db, publisher, billing_world):
         # Listening is not yet waiting: the relay's first drain could still claim an order
         # committed now. Once a warm-up order is published, that drain is over.
@@ -215,3 +216,22 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
         first,
         second,
     ]
+
+
+def test_a_lone_order_after_a_quiet_spell_is_published_without_gathering(
+    db: Database,
+    billing_world: BillingWorld,
+    broker: Broker,
+    publisher: BatchPublisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
+    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 2.0)
+    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 0.2)
+    with running_relay(db, publisher, billing_world):
+        billing_world.commit_orders(1, 709)  # warm-up: the relay's first drain is over after it
+        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
+        time.sleep(0.4)  # quiet for longer than BUSY_SECONDS
+        billing_world.commit_orders(1, 710)
+        # Well before the 2 s a gather would take.
+        wait_until("lone order published", lambda: broker.counts(billing_world.queue)[0] == 2, 1.0)
