@@ -36,8 +36,9 @@ INTERVAL_SECONDS = 1.0
 # the same time share one batch (one claim, one confirm round trip, one delete, and one statement
 # and ack in the consumer) instead of each waking the relay on its own.
 GATHER_SECONDS = 0.01
-# ... but only while orders keep coming: a NOTIFY within this long of the last published batch.
-# A lone order after a quiet spell is published at once, without the gather's delay.
+# ... but only while orders arrive together: when the last batch held more than one order and
+# was published less than this long ago. Orders that come one at a time (a lone client, a quiet
+# spell) are published at once, without the gather's delay.
 BUSY_SECONDS = 0.1
 # How often a waiting relay checks for a stop request.
 STOP_CHECK_SECONDS = 0.5
@@ -128,7 +129,9 @@ class OutboxRelay(threading.Thread):
         self._publisher = publisher
         self._stop_event = stop
         self._listener = Listener(db.dsn)
-        self._last_published_at = float("-inf")  # time.monotonic() of the last non-empty batch
+        # time.monotonic() and size of the last non-empty batch: whether orders arrive together.
+        self._last_published_at = float("-inf")
+        self._last_batch_size = 0
 
     def run(self) -> None:
         backoff = Backoff()
@@ -136,7 +139,7 @@ class OutboxRelay(threading.Thread):
             try:
                 self._listener.listen()
                 while (published := relay_once(self._db, self._publisher.publish_orders)) > 0:
-                    self._last_published_at = time.monotonic()
+                    self._last_published_at, self._last_batch_size = time.monotonic(), published
                     if published < BATCH_SIZE or self._stop_event.is_set():
                         break
                 backoff.reset()
@@ -154,6 +157,9 @@ class OutboxRelay(threading.Thread):
         self._listener.close()
         self._publisher.close()
 
+    def _busy(self) -> bool:
+        return self._last_batch_size > 1 and time.monotonic() - self._last_published_at < BUSY_SECONDS
+
     def _sleep_until_notified(self) -> None:
         """Until a NOTIFY, INTERVAL_SECONDS or a stop request, whichever comes first."""
         deadline = time.monotonic() + INTERVAL_SECONDS
@@ -162,8 +168,8 @@ class OutboxRelay(threading.Thread):
             if remaining <= 0:
                 return
             if self._listener.wait(min(remaining, STOP_CHECK_SECONDS)):
-                if time.monotonic() - self._last_published_at < BUSY_SECONDS:
-                    # Busy: let the orders committing right now join this batch.
+                if self._busy():
+                    # Let the orders committing right now join this batch.
                     self._stop_event.wait(GATHER_SECONDS)
                 return
             self._publisher.keep_alive()

@@ -200,25 +200,43 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
 ) -> None:
     monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
     monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
-    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)  # busy from the warm-up on
+    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)
     with running_relay(db, publisher, billing_world):
         # Listening is not yet waiting: the relay's first drain could still claim an order
-        # committed now. Once a warm-up order is published, that drain is over.
-        [warm_up] = billing_world.commit_orders(1, 706)
-        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
+        # committed now. Once the warm-up orders are published, that drain is over. Committed
+        # together, they make one batch of two: orders are arriving together, so the relay gathers.
+        warm_up = billing_world.commit_orders(2, 706)
+        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
         [first] = billing_world.commit_orders(1, 707)
         time.sleep(0.3)
-        assert broker.counts(billing_world.queue)[0] == 1, "published before the gather ended"
+        assert broker.counts(billing_world.queue)[0] == 2, "published before the gather ended"
         [second] = billing_world.commit_orders(1, 708)
-        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 3, 10)
+        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 4, 10)
     assert [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)] == [
-        warm_up,
+        *warm_up,
         first,
         second,
     ]
 
 
-def test_a_lone_order_after_a_quiet_spell_is_published_without_gathering(
+def test_orders_that_come_one_at_a_time_are_published_without_gathering(
+    db: Database,
+    billing_world: BillingWorld,
+    broker: Broker,
+    publisher: BatchPublisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
+    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 2.0)
+    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)
+    with running_relay(db, publisher, billing_world):
+        for n in range(1, 4):  # like a lone client: each order after the one before was published
+            billing_world.commit_orders(1, 710 + n)
+            # Well before the 2 s a gather would take.
+            wait_until(f"order {n} published", lambda n=n: broker.counts(billing_world.queue)[0] == n, 1.0)
+
+
+def test_after_a_quiet_spell_a_lone_order_is_published_without_gathering(
     db: Database,
     billing_world: BillingWorld,
     broker: Broker,
@@ -229,9 +247,8 @@ def test_a_lone_order_after_a_quiet_spell_is_published_without_gathering(
     monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 2.0)
     monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 0.2)
     with running_relay(db, publisher, billing_world):
-        billing_world.commit_orders(1, 709)  # warm-up: the relay's first drain is over after it
-        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 1, 10)
+        billing_world.commit_orders(2, 714)  # one batch of two: orders were arriving together
+        wait_until("the pair published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
         time.sleep(0.4)  # quiet for longer than BUSY_SECONDS
-        billing_world.commit_orders(1, 710)
-        # Well before the 2 s a gather would take.
-        wait_until("lone order published", lambda: broker.counts(billing_world.queue)[0] == 2, 1.0)
+        billing_world.commit_orders(1, 715)
+        wait_until("lone order published", lambda: broker.counts(billing_world.queue)[0] == 3, 1.0)
