@@ -225,8 +225,12 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "postgresql": pg,
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"{WAKE_UP} at start": f"{cpu.wake_up_round_trip_us():.1f} µs",
     }
 
+
+# Measured before and after the runs: a slower wake-up means a slower stack (devtools.cpu).
+WAKE_UP = "process wake-up round trip (pipe ping-pong)"
 
 # The worker classes the services' own gunicorn.conf.py files choose (see common.gunicorn_base).
 SHIPPED_CLASSES = {
@@ -437,6 +441,9 @@ def report(
         "and RabbitMQ on the same machine. Numbers from a busy shared machine are noisy: the headline",
         f"figures are medians of {len(direct.runs)} interleaved rounds (each round's requests/s are listed),",
         "and the ratios are taken between those medians. Re-run on a quiet machine before concluding.",
+        "Every request crosses processes several times, so the machine section gives the time one",
+        "process takes to wake another and be woken back, before and after the runs: a slow or",
+        "changing figure there marks a slow or changing host.",
         "",
         *warning,
         "## Machine",
@@ -545,6 +552,7 @@ def main() -> None:
     comparison = compare(keys, args.rounds, max(args.seconds // 2, 1), log)
     print(f"bench: headline runs on {LAYOUTS[args.chosen].name}", file=sys.stderr)
     main_runs = headline(LAYOUTS[args.chosen], args.seconds, args.rounds, log)
+    info[f"{WAKE_UP} at the end"] = f"{cpu.wake_up_round_trip_us():.1f} µs"
     text = report(LAYOUTS[args.chosen], main_runs, comparison, info, args.seconds)
     if args.output:
         args.output.write_text(text)

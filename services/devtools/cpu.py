@@ -7,6 +7,7 @@ of a server by its command name (PostgreSQL's backends, RabbitMQ's Erlang VM). O
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -54,3 +55,33 @@ def snapshot(roots: Mapping[str, int]) -> dict[str, float]:
 
 def difference(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
     return {name: after[name] - before.get(name, 0.0) for name in after}
+
+
+def wake_up_round_trip_us(round_trips: int = 20_000) -> float:
+    """Microseconds for one process to wake another and be woken back (a pipe ping-pong).
+
+    Every request through the stack crosses processes several times, so this figure moves the
+    benchmark's results: a host whose wake-ups got slower shows it here, while a pure CPU loop
+    would not.
+    """
+    to_child, from_parent = os.pipe()
+    to_parent, from_child = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child echoes every byte back, then exits without running any cleanup
+        try:
+            for _ in range(round_trips):
+                os.read(to_child, 1)
+                os.write(from_child, b".")
+        finally:
+            os._exit(0)
+    try:
+        started = time.perf_counter()
+        for _ in range(round_trips):
+            os.write(from_parent, b".")
+            os.read(to_parent, 1)
+        elapsed = time.perf_counter() - started
+    finally:
+        os.waitpid(pid, 0)
+        for fd in (to_child, from_parent, to_parent, from_child):
+            os.close(fd)
+    return elapsed / round_trips * 1e6
