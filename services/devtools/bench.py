@@ -211,19 +211,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def machine() -> dict[str, str]:
-    cpu = next(
+    model = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
     mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    admin = psycopg2.connect(local.PG_ADMIN_URL)  # the server the stack runs on, not a client's version
+    try:
+        pg = admin.server_version
+    finally:
+        admin.close()
     return {
-        "cpu": f"{os.cpu_count()} x {cpu}",
+        "cpu": f"{os.cpu_count()} x {model}",
         "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "postgresql": pg,
+        "postgresql": f"{pg // 10000}.{pg % 10000}",
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         f"{WAKE_UP} at start": f"{cpu.wake_up_round_trip_us():.1f} µs",
     }
