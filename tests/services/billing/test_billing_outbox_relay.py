@@ -191,17 +191,28 @@ def test_a_broker_that_dies_fails_the_batch_promptly(billing_world: BillingWorld
             publisher.close()
 
 
+@pytest.fixture
+def timed_relay(
+    db: Database, billing_world: BillingWorld, publisher: BatchPublisher, monkeypatch: pytest.MonkeyPatch
+):
+    """running_relay with the gather's timing set, and no periodic look: only a NOTIFY wakes it.
+    A context manager used in the test body, so the test's last checks run after the relay stopped."""
+
+    @contextlib.contextmanager
+    def start(gather: float, busy: float) -> Iterator[OutboxRelay]:
+        monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
+        monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", gather)
+        monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", busy)
+        with running_relay(db, publisher, billing_world) as relay:
+            yield relay
+
+    return start
+
+
 def test_orders_committed_while_the_relay_gathers_share_its_batch(
-    db: Database,
-    billing_world: BillingWorld,
-    broker: Broker,
-    publisher: BatchPublisher,
-    monkeypatch: pytest.MonkeyPatch,
+    billing_world: BillingWorld, broker: Broker, timed_relay
 ) -> None:
-    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
-    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 1.0)
-    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)
-    with running_relay(db, publisher, billing_world):
+    with timed_relay(gather=1.0, busy=3600):
         # Listening is not yet waiting: the relay's first drain could still claim an order
         # committed now. Once the warm-up orders are published, that drain is over. Committed
         # together, they make one batch of two: orders are arriving together, so the relay gathers.
@@ -220,16 +231,9 @@ def test_orders_committed_while_the_relay_gathers_share_its_batch(
 
 
 def test_orders_that_come_one_at_a_time_are_published_without_gathering(
-    db: Database,
-    billing_world: BillingWorld,
-    broker: Broker,
-    publisher: BatchPublisher,
-    monkeypatch: pytest.MonkeyPatch,
+    billing_world: BillingWorld, broker: Broker, timed_relay
 ) -> None:
-    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
-    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 2.0)
-    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 3600)
-    with running_relay(db, publisher, billing_world):
+    with timed_relay(gather=2.0, busy=3600):
         for n in range(1, 4):  # like a lone client: each order after the one before was published
             billing_world.commit_orders(1, 710 + n)
             # Well before the 2 s a gather would take.
@@ -237,16 +241,9 @@ def test_orders_that_come_one_at_a_time_are_published_without_gathering(
 
 
 def test_after_a_quiet_spell_a_lone_order_is_published_without_gathering(
-    db: Database,
-    billing_world: BillingWorld,
-    broker: Broker,
-    publisher: BatchPublisher,
-    monkeypatch: pytest.MonkeyPatch,
+    billing_world: BillingWorld, broker: Broker, timed_relay
 ) -> None:
-    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
-    monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", 2.0)
-    monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", 0.2)
-    with running_relay(db, publisher, billing_world):
+    with timed_relay(gather=2.0, busy=0.2):
         billing_world.commit_orders(2, 714)  # one batch of two: orders were arriving together
         wait_until("the pair published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
         time.sleep(0.4)  # quiet for longer than BUSY_SECONDS
