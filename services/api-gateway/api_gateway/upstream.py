@@ -80,8 +80,6 @@ def is_dropped(connection: http.client.HTTPConnection) -> bool:
     An idle keep-alive connection has nothing to read: readable means the upstream closed it
     (EOF) or sent something unasked, and either way it is done. One poll, no waiting.
     """
-    if connection.sock is None:  # http.client closed it after a `Connection: close` answer
-        return True
     poller = select.poll()
     poller.register(connection.sock, select.POLLIN)
     return bool(poller.poll(0))
@@ -101,7 +99,9 @@ class UpstreamPool:
         # What the Host header names: no userinfo, and no port when it is the scheme's default.
         self.host_header = self.host if self.port == default_port else f"{self.host}:{self.port}"
         self.maxsize = maxsize
-        self._https = base.scheme == "https"
+        self._connection_class = (
+            http.client.HTTPSConnection if base.scheme == "https" else http.client.HTTPConnection
+        )
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -117,6 +117,9 @@ class UpstreamPool:
             connection.close()
 
     def give_back(self, connection: http.client.HTTPConnection) -> None:
+        """Keep a connection whose answer was read to its end for the next request."""
+        if connection.sock is None:  # http.client closed it after a `Connection: close` answer
+            return
         with self._lock:
             if len(self._idle) < self.maxsize:
                 self._idle.append(connection)
@@ -124,12 +127,9 @@ class UpstreamPool:
         connection.close()
 
     def _open(self, timeout: Timeout) -> http.client.HTTPConnection:
-        for attempt in range(1, CONNECT_ATTEMPTS + 1):
-            connection = (
-                http.client.HTTPSConnection(self.host, self.port, timeout=timeout.connect)
-                if self._https
-                else http.client.HTTPConnection(self.host, self.port, timeout=timeout.connect)
-            )
+        refused: OSError | None = None
+        for _ in range(CONNECT_ATTEMPTS):
+            connection = self._connection_class(self.host, self.port, timeout=timeout.connect)
             try:
                 connection.connect()  # also sets TCP_NODELAY
                 connection.sock.settimeout(timeout.read)  # type: ignore[union-attr] - just connected
@@ -138,9 +138,8 @@ class UpstreamPool:
                 raise _Failed(504, "did not answer in time") from exc
             except OSError as exc:  # refused, unreachable, name not resolved
                 connection.close()
-                if attempt == CONNECT_ATTEMPTS:
-                    raise _Failed(502, "is unavailable") from exc
-        raise AssertionError("unreachable")
+                refused = exc
+        raise _Failed(502, "is unavailable") from refused
 
 
 class Upstreams:
@@ -187,8 +186,7 @@ class Upstreams:
             )
         except _Failed as failed:
             raise ApiError(failed.status, f"{name} {failed.message}", upstream=name) from failed
-        if connection.sock is not None:  # still open: the answer was read to its end
-            pool.give_back(connection)
+        pool.give_back(connection)
         return answer
 
 

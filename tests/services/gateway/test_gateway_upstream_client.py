@@ -7,6 +7,8 @@ through the real gateway under gunicorn.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 from api_gateway.upstream import Timeout, UpstreamPool, Upstreams
@@ -73,7 +75,7 @@ def test_a_slow_answer_is_504_not_resent_and_its_connection_not_reused(upstreams
 
 
 def test_the_pool_keeps_at_most_maxsize_idle_connections(recorder) -> None:
-    pool = UpstreamPool(Upstreams({"u": recorder.url}, 1, 2)._bases["u"], maxsize=1)
+    pool = UpstreamPool(urlsplit(recorder.url), maxsize=1)
     first, second = pool.take(Timeout(1, 2)), pool.take(Timeout(1, 2))
     pool.give_back(first)
     pool.give_back(second)
