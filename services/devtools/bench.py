@@ -229,12 +229,17 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "postgresql": f"{pg // 10000}.{pg % 10000}",
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-        f"{WAKE_UP} at start": f"{cpu.wake_up_round_trip_us():.1f} µs",
+        f"{WAKE_UP} at start": wake_up(),
     }
 
 
 # Measured before and after the runs: a slower wake-up means a slower stack (devtools.cpu).
 WAKE_UP = "process wake-up round trip (pipe ping-pong)"
+
+
+def wake_up() -> str:
+    return f"{cpu.wake_up_round_trip_us():.1f} µs"
+
 
 # The worker classes the services' own gunicorn.conf.py files choose (see common.gunicorn_base).
 SHIPPED_CLASSES = {
@@ -254,7 +259,6 @@ LAYOUTS = {
         "gthread x 1 thread, 4 workers each (the gateway keeps client connections alive)",
         each(4),
         each("gthread"),
-        1,
     ),
     "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
 }
@@ -556,7 +560,7 @@ def main() -> None:
     comparison = compare(keys, args.rounds, max(args.seconds // 2, 1), log)
     print(f"bench: headline runs on {LAYOUTS[args.chosen].name}", file=sys.stderr)
     main_runs = headline(LAYOUTS[args.chosen], args.seconds, args.rounds, log)
-    info[f"{WAKE_UP} at the end"] = f"{cpu.wake_up_round_trip_us():.1f} µs"
+    info[f"{WAKE_UP} at the end"] = wake_up()
     text = report(LAYOUTS[args.chosen], main_runs, comparison, info, args.seconds)
     if args.output:
         args.output.write_text(text)
