@@ -26,16 +26,17 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Chosen by measurement on the 2-core machine (docs/benchmarks.md). The gateway takes the public
 # connections on sync workers: each worker accepts one connection at a time, so load spreads
-# evenly and p99 stays low. The services behind the gateway run gthread with ONE thread: it is a
-# sync worker that also keeps connections alive, so the gateway's pooled client reuses them
-# (no connect, accept and close per proxied request), and one thread per process means no GIL
-# contention (gthread with several threads stretched p99 past 100 ms).
+# evenly and p99 stays low. The services behind the gateway run our keep-alive worker
+# (common/keepalive_worker.py): one request at a time per process like a sync worker, so no GIL
+# contention, but connections stay open, so the gateway's pooled client reuses them (no connect,
+# accept and close per proxied request), and without gthread's thread hand-off per request.
 DEFAULT_WORKER_CLASS = "sync"
 DEFAULT_THREADS = 1
 DEFAULT_KEEPALIVE_SECONDS = 2  # gunicorn's own default
+KEEPALIVE_WORKER_CLASS = "common.keepalive_worker.KeepAliveWorker"
 # For inventory and billing. The keep-alive outlasts the gateway's idle gaps, so the service
 # rarely closes a pooled connection just as the gateway sends on it.
-BEHIND_GATEWAY = {"worker_class": "gthread", "threads": 1, "keepalive": 75}
+BEHIND_GATEWAY = {"worker_class": KEEPALIVE_WORKER_CLASS, "keepalive": 75}
 # How long a stopping master waits for its workers (below the pods' 30 s termination grace).
 GRACEFUL_TIMEOUT_SECONDS = 20
 
@@ -93,7 +94,7 @@ def gunicorn_settings(
         "bind": f"0.0.0.0:{values['PORT']}",
         "workers": values.get("GUNICORN_WORKERS") or config.DEFAULT_GUNICORN_WORKERS,
         "worker_class": worker_class,
-        "threads": threads,  # ignored by sync workers
+        "threads": threads,  # only gthread uses it
         "keepalive": keepalive,  # ignored by sync workers, which close every connection
         "loglevel": values["LOG_LEVEL"].lower(),
         "accesslog": "-",
