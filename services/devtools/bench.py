@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psycopg2
 from common.config import DEFAULT_GUNICORN_WORKERS
-from common.gunicorn_base import BEHIND_GATEWAY, DEFAULT_WORKER_CLASS
+from common.gunicorn_base import BEHIND_GATEWAY, DEFAULT_WORKER_CLASS, KEEPALIVE_WORKER_CLASS
 
 from devtools import cpu, local, processes, seed_movies, wrk
 
@@ -247,18 +247,31 @@ SHIPPED_CLASSES = {
     "inventory": BEHIND_GATEWAY["worker_class"],
     "billing": BEHIND_GATEWAY["worker_class"],
 }
+
+
+def describe(worker_class: str) -> str:
+    if worker_class == KEEPALIVE_WORKER_CLASS:
+        return "keep-alive (common/keepalive_worker.py)"
+    return worker_class
+
+
 _SHIPPED = (
-    f"{SHIPPED_CLASSES['gateway']} gateway; {SHIPPED_CLASSES['inventory']} x {BEHIND_GATEWAY['threads']} "
-    "thread inventory and billing"
+    f"{describe(SHIPPED_CLASSES['gateway'])} gateway; "
+    f"{describe(SHIPPED_CLASSES['inventory'])} inventory and billing"
 )
 LAYOUTS = {
     "defaults": Layout(f"the defaults: {_SHIPPED}; {DEFAULT_GUNICORN_WORKERS} workers each"),
     "sync-4": Layout("sync, 4 workers each", each(4), each("sync")),
-    "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES, BEHIND_GATEWAY["threads"]),
-    "gthread-1": Layout(
-        "gthread x 1 thread, 4 workers each (the gateway keeps client connections alive)",
+    "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES),
+    "gthread-behind": Layout(
+        "sync gateway; gthread x 1 thread inventory and billing; 4 workers each",
         each(4),
-        each("gthread"),
+        {**SHIPPED_CLASSES, "inventory": "gthread", "billing": "gthread"},
+    ),
+    "keepalive-all": Layout(
+        "keep-alive for every service (the gateway keeps client connections alive too); 4 workers each",
+        each(4),
+        each(KEEPALIVE_WORKER_CLASS),
     ),
     "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
 }
