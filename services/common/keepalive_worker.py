@@ -9,6 +9,8 @@ worker (and as gthread with one thread), with gthread's keep-alive, its limits a
 
 Like a sync worker it blocks while it reads a request, so it belongs behind a proxy that sends
 whole requests (the gateway, the ALB); a connection that has sent nothing yet waits in the poller.
+Also like a sync worker, it cannot signal the master while it serves, so a request that runs
+past gunicorn's `timeout` gets the worker restarted (gthread's loop would keep signalling).
 """
 
 from __future__ import annotations
