@@ -24,12 +24,14 @@ GTHREAD_DATA_WAIT_SECONDS = 5
 
 
 @contextlib.contextmanager
-def keepalive_gunicorn(logs: Path, keepalive: int = 75) -> Iterator[tuple[int, subprocess.Popen]]:
+def keepalive_gunicorn(
+    logs: Path, keepalive: int = 75, timeout: int = 30
+) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
     args = [
         str(VENV_BIN / "gunicorn"), "--worker-class", WORKER, "--workers", "1",
-        "--keep-alive", str(keepalive), "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-        "keepalive_app:app",
+        "--keep-alive", str(keepalive), "--timeout", str(timeout),
+        "--bind", f"127.0.0.1:{port}", "--no-control-socket", "keepalive_app:app",
     ]  # fmt: skip
     with (logs / "keepalive-gunicorn.log").open("ab") as output:
         process = processes.start(args, HERE, base_env({"PYTHONPATH": f"{SERVICES}:{HERE}"}), output)
@@ -119,3 +121,16 @@ def test_sigterm_lets_the_request_in_flight_finish(server) -> None:
     conn.close()
     assert answer and answer[0][0] == 200 and answer[0][1].endswith(" True")
     assert process.wait(10) == 0
+
+
+def test_a_request_past_the_timeout_restarts_the_worker(tmp_path: Path) -> None:
+    with keepalive_gunicorn(tmp_path, timeout=2) as (port, master):
+        first = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        pid_before = get(first)[1].split()[0]
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+            get(first, "/?sleep=4")  # the master kills the silent worker after about 2 s
+        first.close()
+        processes.wait_healthy(master, f"http://127.0.0.1:{port}/", timeout=10)  # its replacement
+        again = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        assert get(again)[1].split()[0] != pid_before
+        again.close()
