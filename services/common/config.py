@@ -159,10 +159,11 @@ def port_setting(default: int) -> Setting:
 
 LOG_LEVEL = Setting("LOG_LEVEL", False, "INFO", parse_log_level, "log level: " + ", ".join(LOG_LEVELS))
 
-# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): 4 per service did
-# better than 3 (common.gunicorn_base has the worker classes). The cluster's ConfigMaps
-# set 2 per pod instead: pods have CPU limits below a core and the HPA adds pods.
-DEFAULT_GUNICORN_WORKERS = 4
+# Chosen by measurement on the 2-core reference machine (docs/benchmarks.md): with the worker
+# classes of common.gunicorn_base, 2 per service (one per core) beat 3 and 4 on every figure.
+# Fewer, busier processes sleep and wake less often, and each wake-up costs CPU. The cluster's
+# ConfigMaps set the same 2 per pod; the HPA adds pods.
+DEFAULT_GUNICORN_WORKERS = 2
 GUNICORN_WORKERS = Setting(
     "GUNICORN_WORKERS",
     False,

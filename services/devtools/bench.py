@@ -259,21 +259,28 @@ _SHIPPED = (
     f"{describe(SHIPPED_CLASSES['gateway'])} gateway; "
     f"{describe(SHIPPED_CLASSES['inventory'])} inventory and billing"
 )
+_EACH = f"{DEFAULT_GUNICORN_WORKERS} workers each"
 LAYOUTS = {
-    "defaults": Layout(f"the defaults: {_SHIPPED}; {DEFAULT_GUNICORN_WORKERS} workers each"),
-    "sync-4": Layout("sync, 4 workers each", each(4), each("sync")),
+    "defaults": Layout(f"the defaults: {_SHIPPED}; {_EACH}"),
     "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES),
+    "keepalive-4": Layout(f"{_SHIPPED}; 4 workers each", each(4), SHIPPED_CLASSES),
+    "sync": Layout(f"sync, {_EACH}", each(DEFAULT_GUNICORN_WORKERS), each("sync")),
     "gthread-behind": Layout(
-        "sync gateway; gthread x 1 thread inventory and billing; 4 workers each",
-        each(4),
+        f"sync gateway; gthread x 1 thread inventory and billing; {_EACH}",
+        each(DEFAULT_GUNICORN_WORKERS),
         {**SHIPPED_CLASSES, "inventory": "gthread", "billing": "gthread"},
     ),
     "keepalive-all": Layout(
-        "keep-alive for every service (the gateway keeps client connections alive too); 4 workers each",
-        each(4),
+        f"keep-alive for every service (the gateway keeps client connections alive too); {_EACH}",
+        each(DEFAULT_GUNICORN_WORKERS),
         each(KEEPALIVE_WORKER_CLASS),
     ),
-    "gthread-4x4": Layout("gthread, 4 workers x 4 threads each", each(4), each("gthread"), 4),
+    "gthread-threads": Layout(
+        f"gthread, {DEFAULT_GUNICORN_WORKERS} workers x 4 threads each",
+        each(DEFAULT_GUNICORN_WORKERS),
+        each("gthread"),
+        4,
+    ),
 }
 
 
