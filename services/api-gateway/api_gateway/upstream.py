@@ -131,8 +131,7 @@ class UpstreamPool:
         for _ in range(CONNECT_ATTEMPTS):
             connection = self._connection_class(self.host, self.port, timeout=timeout.connect)
             try:
-                connection.connect()  # also sets TCP_NODELAY
-                connection.sock.settimeout(timeout.read)  # type: ignore[union-attr] - just connected
+                connection.connect()  # also sets TCP_NODELAY; _exchange sets the read timeout
                 return connection
             except TimeoutError as exc:
                 raise _Failed(504, "did not answer in time") from exc
