@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from common.gunicorn_base import KEEPALIVE_WORKER_CLASS
 from devtools import processes
 from servicekit import SERVICES, VENV_BIN, base_env, free_port
 
 HERE = Path(__file__).resolve().parent
-WORKER = "common.keepalive_worker.KeepAliveWorker"
 # gunicorn hands a connection that has sent nothing to a gthread pool thread, which waits this
 # long for a request (gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT); our loop must not.
 GTHREAD_DATA_WAIT_SECONDS = 5
@@ -29,7 +29,7 @@ def keepalive_gunicorn(
 ) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
     args = [
-        str(VENV_BIN / "gunicorn"), "--worker-class", WORKER, "--workers", "1",
+        str(VENV_BIN / "gunicorn"), "--worker-class", KEEPALIVE_WORKER_CLASS, "--workers", "1",
         "--keep-alive", str(keepalive), "--timeout", str(timeout),
         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "keepalive_app:app",
     ]  # fmt: skip
