@@ -67,6 +67,11 @@ def data_sources(directory: Path, data_type: str) -> dict[str, dict[str, Any]]:
     return _two_labels(directory, "data", data_type)
 
 
+def ephemeral_resources(directory: Path, resource_type: str) -> dict[str, dict[str, Any]]:
+    """Ephemeral resources of one type by name (opened on every plan and apply, never stored)."""
+    return _two_labels(directory, "ephemeral", resource_type)
+
+
 def _two_labels(directory: Path, kind: str, first: str) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for block in load_dir(directory).get(kind, []):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from terraform_hcl import labelled, module_dir, resources
+from terraform_hcl import ephemeral_resources, labelled, module_dir, resources
 
 SECRETS = module_dir("secrets")
 IAM = module_dir("iam")
@@ -16,14 +16,16 @@ def test_the_webhook_secret_has_the_contract_name_and_key():
     assert secret["kms_key_id"] == "${var.kms_key_arn}"
     assert secret["recovery_window_in_days"] == "${var.recovery_window_in_days}"
     version = resources(SECRETS, "aws_secretsmanager_secret_version")["argocd_gitlab_webhook"]
-    assert re.findall(r"(\w+) = ", version["secret_string"]) == ["secret"]
-    assert "random_password.argocd_gitlab_webhook.result" in version["secret_string"]
+    assert re.findall(r"(\w+) = ", version["secret_string_wo"]) == ["secret"]
+    generated = "ephemeral.aws_secretsmanager_random_password.argocd_gitlab_webhook.random_password"
+    assert generated in version["secret_string_wo"]
+    assert version["secret_string_wo_version"] == '${local.versions["argocd-gitlab-webhook"]}'
 
 
-def test_the_webhook_token_is_random_and_url_safe():
-    password = resources(SECRETS, "random_password")["argocd_gitlab_webhook"]
-    assert password["special"] is False
-    assert password["length"] >= 32
+def test_the_webhook_token_is_generated_and_url_safe():
+    password = ephemeral_resources(SECRETS, "aws_secretsmanager_random_password")["argocd_gitlab_webhook"]
+    assert password["exclude_punctuation"] is True
+    assert password["password_length"] >= 32
 
 
 def test_the_outputs_name_it():

@@ -8,6 +8,7 @@ from terraform_hcl import (
     TERRAFORM,
     common_locals,
     data_sources,
+    ephemeral_resources,
     load_dir,
     module_dir,
     resources,
@@ -16,7 +17,6 @@ from terraform_hcl import (
 )
 
 CLUSTER = module_dir("cluster")
-IGNORE_VALUE = ["value"]
 
 
 def test_instance_sizes():
@@ -66,15 +66,25 @@ def test_workers_spread_over_the_subnets_and_join_the_master():
     assert "master_private_ip = aws_instance.master.private_ip" in worker["user_data"]
 
 
-def test_token_is_generated_and_kept_as_securestring():
-    token = resources(CLUSTER, "random_password")["k3s_token"]
-    assert token["length"] >= 32
+def test_token_is_generated_and_kept_as_a_write_only_securestring():
+    token = ephemeral_resources(CLUSTER, "aws_secretsmanager_random_password")["k3s_token"]
+    assert token["password_length"] >= 32
     parameters = resources(CLUSTER, "aws_ssm_parameter")
     assert parameters["k3s_token"]["type"] == "SecureString"
-    assert parameters["k3s_token"]["value"] == "${random_password.k3s_token.result}"
-    assert parameters["kubeconfig"]["type"] == "SecureString"
-    # The master overwrites the placeholder; Terraform must not put it back.
-    assert parameters["kubeconfig"]["lifecycle"][0]["ignore_changes"] == IGNORE_VALUE
+    generated = "${ephemeral.aws_secretsmanager_random_password.k3s_token.random_password}"
+    assert parameters["k3s_token"]["value_wo"] == generated
+    assert parameters["k3s_token"]["value_wo_version"] == "${var.token_version}"
+    assert "value" not in parameters["k3s_token"]
+
+
+def test_kubeconfig_parameter_is_write_only():
+    """The master overwrites the placeholder with the admin kubeconfig: Terraform neither reads it
+    back into the state nor puts the placeholder back (the emulator run proves both)."""
+    kubeconfig = resources(CLUSTER, "aws_ssm_parameter")["kubeconfig"]
+    assert kubeconfig["type"] == "SecureString"
+    assert kubeconfig["value_wo"] == "${var.kubeconfig_placeholder}"
+    assert kubeconfig["value_wo_version"] == 1
+    assert "value" not in kubeconfig
 
 
 def test_parameter_names_follow_the_contract():

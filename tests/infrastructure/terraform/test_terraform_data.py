@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from terraform_hcl import TERRAFORM, data_sources, labelled, module_dir, resources, tfvars, variable_default
+from terraform_hcl import (
+    TERRAFORM,
+    data_sources,
+    ephemeral_resources,
+    labelled,
+    module_dir,
+    resources,
+    tfvars,
+    variable_default,
+)
 
 DATABASE = module_dir("database")
 SECRETS = module_dir("secrets")
@@ -59,20 +68,31 @@ def test_tls_is_forced():
 def test_application_secrets_have_the_contract_names_and_keys():
     assert variable_default("secrets", "database_users") == ["inventory", "billing"]
     secrets = resources(SECRETS, "aws_secretsmanager_secret")
-    assert secrets["database"]["name"] == "${var.name_prefix}/${each.key}-db"
+    assert secrets["database"]["name"] == "${var.name_prefix}/${each.key}"
+    assert secrets["database"]["for_each"] == "${local.database_secrets}"
     assert secrets["rabbitmq"]["name"] == "${var.name_prefix}/rabbitmq"
     assert labelled(COMMON, "module")["secrets"]["name_prefix"] == "cloud-design/${var.environment}"
     versions = resources(SECRETS, "aws_secretsmanager_secret_version")
-    database_keys = re.findall(r"(\w+) = ", versions["database"]["secret_string"])
-    rabbitmq_keys = re.findall(r"(\w+) = ", versions["rabbitmq"]["secret_string"])
+    database_keys = re.findall(r"(\w+) = ", versions["database"]["secret_string_wo"])
+    rabbitmq_keys = re.findall(r"(\w+) = ", versions["rabbitmq"]["secret_string_wo"])
     assert database_keys == ["username", "password"]
     assert rabbitmq_keys == ["username", "password", "erlang_cookie"]
 
 
 def test_generated_passwords_are_url_safe():
-    for password in resources(SECRETS, "random_password").values():
-        assert password["special"] is False  # alphanumeric only: safe inside DATABASE_URL/AMQP_URL
-        assert password["length"] >= 32
+    passwords = ephemeral_resources(SECRETS, "aws_secretsmanager_random_password")
+    assert set(passwords) == {"database", "rabbitmq", "erlang_cookie", "argocd_gitlab_webhook"}
+    for password in passwords.values():
+        assert password["exclude_punctuation"] is True  # alphanumeric only: safe inside DATABASE_URL/AMQP_URL
+        assert password["password_length"] >= 32
+
+
+def test_secret_values_are_write_only_and_versioned():
+    """No secret value in the state: only write-only attributes carry them, each with its version."""
+    for name, version in resources(SECRETS, "aws_secretsmanager_secret_version").items():
+        assert "secret_string" not in version, name
+        assert "ephemeral.aws_secretsmanager_random_password." in version["secret_string_wo"], name
+        assert version["secret_string_wo_version"].startswith("${local.versions["), name
 
 
 # --- registry -----------------------------------------------------------------------------------

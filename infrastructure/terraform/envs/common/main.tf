@@ -54,6 +54,7 @@ module "secrets" {
   name_prefix             = "cloud-design/${var.environment}"
   kms_key_arn             = module.kms.key_arn
   recovery_window_in_days = local.disposable ? 0 : 7
+  secret_versions         = var.secret_versions
 }
 
 module "database" {
@@ -94,6 +95,7 @@ module "cluster" {
   worker_instance_profile   = module.iam.worker_instance_profile_name
   token_parameter_name      = "${local.ssm_prefix}/k3s-token"
   kubeconfig_parameter_name = "${local.ssm_prefix}/kubeconfig"
+  token_version             = lookup(var.secret_versions, "k3s-token", 1)
   k3s_log_group_name        = module.monitoring.log_group_names["k3s"]
   kms_key_arn               = module.kms.key_arn
 }

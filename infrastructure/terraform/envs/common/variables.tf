@@ -136,3 +136,17 @@ variable "state_bucket_name" {
   type        = string
   default     = null
 }
+
+variable "secret_versions" {
+  description = "Version of each generated secret by short name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token (absent means 1). Raise one and apply to store a newly generated value: the rotation (docs/runbooks/disaster-recovery.md)."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.secret_versions) :
+      contains(["inventory-db", "billing-db", "rabbitmq", "argocd-gitlab-webhook", "k3s-token"], name)
+    ])
+    error_message = "secret_versions takes the names inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook and k3s-token."
+  }
+}

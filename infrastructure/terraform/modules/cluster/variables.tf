@@ -86,6 +86,12 @@ variable "token_parameter_name" {
   type        = string
 }
 
+variable "token_version" {
+  description = "Version of the generated K3s join token; raising it stores a new token on the next apply (nodes that boot afterwards read it)."
+  type        = number
+  default     = 1
+}
+
 variable "kubeconfig_parameter_name" {
   description = "SSM SecureString the master publishes the kubeconfig to, /cloud-design/<env>/kubeconfig."
   type        = string

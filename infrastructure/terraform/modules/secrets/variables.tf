@@ -15,6 +15,17 @@ variable "rabbitmq_username" {
   default     = "movies"
 }
 
+variable "secret_versions" {
+  description = "Version of each generated secret by short name (inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook); absent means 1. Raising one makes the next apply store a newly generated value: that is the rotation."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for version in values(var.secret_versions) : version >= 1 && floor(version) == version])
+    error_message = "secret_versions holds whole numbers from 1 up."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of the KMS key that encrypts the secrets."
   type        = string
