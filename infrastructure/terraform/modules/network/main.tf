@@ -7,7 +7,7 @@ data "aws_availability_zones" "selected" {
   state = "available"
   filter {
     name   = "zone-name"
-    values = [for suffix in var.availability_zone_suffixes : "${data.aws_region.current.region}${suffix}"]
+    values = [for suffix in var.availability_zone_suffixes : "${data.aws_region.current.id}${suffix}"]
   }
 }
 
