@@ -28,7 +28,12 @@ COMMON = TERRAFORM / "envs" / "common"
 DOCUMENTS = data_sources(MODULE, "aws_iam_policy_document")
 ROLES = ("plan", "push")
 # Statements allowed to name "*" as a resource, and why (the actions have no resource-level permissions).
-STAR_RESOURCE_STATEMENTS = {"EcrAuthToken", "DescribeWithoutResourceScope", "IamFindOidcProvider"}
+STAR_RESOURCE_STATEMENTS = {
+    "EcrAuthToken",
+    "DescribeWithoutResourceScope",
+    "IamFindOidcProvider",
+    "GeneratePasswords",
+}
 WRITE_VERBS = re.compile(
     r":(Put|Create|Delete|Update|Upload|InitiateLayer|CompleteLayer|Attach|Detach|Tag|Untag|Modify|Set|"
     r"Encrypt|GenerateDataKey|Pass|Run|Start|Stop|Terminate|Restore|Reboot|Register|Deregister|Replace|Associate)"

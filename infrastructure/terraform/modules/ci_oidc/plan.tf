@@ -3,8 +3,9 @@
 # untouched (a branch able to delete lock files could break a running apply's lock).
 # Trade-off: describe calls without resource-level permissions (EC2, ELB, RDS, CloudWatch)
 # are allowed on "*" but only in this region; everything with resource-level permissions is
-# scoped to this environment's names. The state itself holds the generated passwords, so
-# whoever can assume this role can read them: see the module README.
+# scoped to this environment's names. The state holds no generated secret (they are write-only),
+# but refreshing a secret or a SecureString reads its value, so whoever can assume this role can
+# read them: see the module README.
 data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "StateList"
@@ -74,6 +75,20 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
+    sid = "GeneratePasswords"
+    #checkov:skip=CKV_AWS_356:GetRandomPassword has no resource-level permissions; it reads and writes nothing.
+    # Every plan opens the ephemeral aws_secretsmanager_random_password resources (modules/secrets,
+    # modules/cluster), which call GetRandomPassword; without it no plan can run.
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [local.region]
+    }
+  }
+
+  statement {
     sid       = "RepositoriesConfiguration"
     actions   = ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource"]
     resources = var.push_repository_arns
@@ -81,7 +96,7 @@ data "aws_iam_policy_document" "plan" {
 
   statement {
     sid = "ParametersRead"
-    # Refreshing a SecureString reads its value; the state holds it already.
+    # Refreshing a SecureString reads its value (write-only keeps it out of the state).
     actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"]
     resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.ssm_prefix}/*"]
   }
