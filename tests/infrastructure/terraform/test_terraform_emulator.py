@@ -1,0 +1,443 @@
+"""The state root and envs/dev applied by the real Terraform engine on an AWS emulator, and read back.
+
+STAND-IN: moto on loopback plays AWS (tests/infrastructure/aws_emulator.py); the generated
+`*_override.tf` files in moto_gaps.py point a temporary copy of the roots at it and work around
+moto's gaps, each named there. Everything else is real: Terraform 1.15.5, hashicorp/aws 5.100.0,
+every root and module as committed, the S3 backend with native locking on moto's S3.
+
+The cycle, in the order these tests run: the state root is planned, applied and re-planned
+(no changes); envs/dev is initialised against the S3 backend, planned, applied and re-planned (no
+changes); what a deploy depends on is read back from the emulator with boto3; prod is planned
+against the same account; nothing secret is in any state; then destroy leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aws_emulator
+import moto_gaps
+import pytest
+import yaml
+from terraform_engine import ROOT, Result, TerraformFailed, Workspace, last_error
+
+# The module's first test waits for the whole deploy (about three minutes, mostly the provider's
+# own waits: S3 lifecycle consistency checks, RDS, the ALB), past the suite's default timeout.
+pytestmark = pytest.mark.timeout(900)
+ENV = "dev"
+NAME = f"cloud-design-{ENV}"
+ENV_ROOT = f"envs/{ENV}"
+PLAN_NO_CHANGES, PLAN_CHANGES = 0, 2
+
+
+@dataclass
+class Cloud:
+    emulator: aws_emulator.Emulator
+    workspace: Workspace
+    timings: dict[str, float] = field(default_factory=dict)
+    replans: dict[str, Result] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    retries: list[str] = field(default_factory=list)
+
+    def step(self, label: str, relative: str, *args: str, ok: tuple[int, ...] = (0,)) -> Result:
+        started = time.monotonic()
+        try:
+            return self.workspace.run(relative, *args, ok=ok)
+        finally:
+            self.timings[label] = round(time.monotonic() - started, 1)
+
+    def converge(self, label: str, relative: str, command: str, *args: str) -> Result:
+        """apply or destroy; run once more only after moto's security-group rule race (moto_gaps.py)."""
+        result = self.step(label, relative, command, "-auto-approve", *args, ok=(0, 1))
+        if result.code != 0 and moto_gaps.hit_rule_race(result.stderr):
+            self.retries.append(label)
+            # A saved plan is stale after a partial apply: the second run plans anew.
+            args = tuple(arg for arg in args if not arg.endswith(".tfplan"))
+            result = self.step(f"{label} (again)", relative, command, "-auto-approve", *args, ok=(0, 1))
+        if result.code != 0:
+            raise TerraformFailed(
+                f"terraform {command} in {relative} exited {result.code}: {last_error(result.stderr)}"
+            )
+        return result
+
+    def client(self, service: str):  # noqa: ANN201
+        return self.emulator.client(service)
+
+
+def changes_in(plan: Result) -> list[str]:
+    """The '# address will be ...' lines of a plan: what it would change."""
+    return [
+        line.strip()
+        for line in plan.stdout.splitlines()
+        if line.strip().startswith("# ") and " will " in line
+    ]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Cloud]:
+    tmp = tmp_path_factory.mktemp("emulator")
+    with aws_emulator.running(tmp / "moto", moto_gaps.stand_in_amis(moto_gaps.pinned_ami_name())) as emulator:
+        workspace = Workspace.create(tmp, emulator.client_env())
+        moto_gaps.write_overrides(workspace.tree, emulator)
+        cloud = Cloud(emulator=emulator, workspace=workspace)
+        yield cloud
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        steps = ", ".join(f"{label} {seconds} s" for label, seconds in cloud.timings.items())
+        retried = f"; run again after moto's rule race: {cloud.retries}" if cloud.retries else ""
+        reporter.write_line(f"emulator cycle: {steps}{retried}")
+
+
+@pytest.fixture(scope="module")
+def deployed(cloud: Cloud) -> Cloud:
+    """The state root, then envs/dev on the S3 backend: plan, apply, re-plan."""
+    cloud.step("state init", "state", "init", "-input=false", "-no-color")
+    cloud.step("state plan", "state", "plan", "-input=false", "-no-color", "-out=state.tfplan")
+    cloud.converge("state apply", "state", "apply", "-input=false", "-no-color", "state.tfplan")
+    cloud.replans["state"] = cloud.step(
+        "state re-plan", "state", "plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2)
+    )
+    bucket = json.loads(cloud.workspace.run("state", "output", "-json").stdout)["state_bucket"]["value"]
+    cloud.step(
+        "dev init",
+        ENV_ROOT,
+        "init",
+        "-input=false",
+        "-no-color",
+        "-backend-config=backend.hcl",
+        f"-backend-config=bucket={bucket}",
+    )
+    cloud.step("dev plan", ENV_ROOT, "plan", "-input=false", "-no-color", "-out=dev.tfplan")
+    cloud.converge("dev apply", ENV_ROOT, "apply", "-input=false", "-no-color", "dev.tfplan")
+    cloud.replans[ENV] = cloud.step(
+        "dev re-plan", ENV_ROOT, "plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2)
+    )
+    outputs = json.loads(cloud.workspace.run(ENV_ROOT, "output", "-json").stdout)
+    cloud.outputs = {name: output["value"] for name, output in outputs.items()}
+    cloud.outputs["state_bucket"] = bucket
+    return cloud
+
+
+# --- the cycle converges ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("root", ["state", ENV])
+def test_apply_then_replan_reports_no_changes(deployed: Cloud, root: str):
+    replan = deployed.replans[root]
+    assert replan.code == PLAN_NO_CHANGES, f"{root} does not converge: {changes_in(replan)}"
+
+
+def test_state_lives_in_the_state_bucket_with_a_native_lock(deployed: Cloud):
+    s3 = deployed.client("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=deployed.outputs["state_bucket"])["Contents"]]
+    assert f"envs/{ENV}/terraform.tfstate" in keys
+    # use_lockfile: the lock object exists only while a command holds it, so none is left now.
+    assert f"envs/{ENV}/terraform.tfstate.tflock" not in keys
+
+
+# --- what a deploy depends on, read back from the emulator ---------------------------------------
+
+
+def test_ecr_repositories_are_immutable_and_scanned_on_push(deployed: Cloud):
+    repositories = deployed.client("ecr").describe_repositories()["repositories"]
+    ours = {repo["repositoryName"]: repo for repo in repositories}
+    assert set(ours) == {
+        f"cloud-design/{ENV}/{image}" for image in ("api-gateway", "inventory-app", "billing-app")
+    }
+    for repo in ours.values():
+        assert repo["imageTagMutability"] == "IMMUTABLE"
+        assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    assert set(deployed.outputs["ecr_repository_urls"].values()) == {
+        repo["repositoryUri"] for repo in ours.values()
+    }
+
+
+def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Cloud):
+    elbv2 = deployed.client("elbv2")
+    (alb,) = elbv2.describe_load_balancers(Names=[NAME])["LoadBalancers"]
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    assert listener["Port"] == 80
+    groups = {group["TargetGroupArn"]: group for group in elbv2.describe_target_groups()["TargetGroups"]}
+    routes = {}
+    for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+        if rule["IsDefault"]:
+            continue
+        (pattern,) = [
+            c["PathPatternConfig"]["Values"] for c in rule["Conditions"] if c["Field"] == "path-pattern"
+        ]
+        (action,) = rule["Actions"]
+        group = groups[action["TargetGroupArn"]]
+        routes[tuple(pattern)] = (
+            group["Port"],
+            group["HealthCheckPath"],
+            group["HealthCheckIntervalSeconds"],
+        )
+    assert routes[("/api/*",)] == (30000, "/health", 30)
+    assert routes[("/inventory/*",)] == (30001, "/health", 30)
+    assert routes[("/billing/*",)] == (30002, "/health", 30)
+    # Every node is a target of every group.
+    nodes = set(deployed_instances(deployed))
+    for group in groups.values():
+        targets = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])[
+            "TargetHealthDescriptions"
+        ]
+        assert {target["Target"]["Id"] for target in targets} == nodes
+
+
+def security_group(cloud: Cloud, name: str) -> dict:
+    (group,) = cloud.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [name]}]
+    )["SecurityGroups"]
+    return group
+
+
+def test_node_ports_admit_only_the_alb(deployed: Cloud):
+    alb = security_group(deployed, f"{NAME}-alb")["GroupId"]
+    nodes = security_group(deployed, f"{NAME}-nodes")
+    for port in (30000, 30001, 30002):
+        rules = [r for r in nodes["IpPermissions"] if r.get("FromPort") == port and r.get("ToPort") == port]
+        assert rules, f"no rule opens {port}"
+        for rule in rules:
+            assert not rule.get("IpRanges") and not rule.get("Ipv6Ranges"), f"{port} is open to addresses"
+            assert [pair["GroupId"] for pair in rule["UserIdGroupPairs"]] == [alb]
+
+
+def test_database_is_private_encrypted_backed_up_in_private_subnets(deployed: Cloud):
+    (db,) = deployed.client("rds").describe_db_instances(DBInstanceIdentifier=NAME)["DBInstances"]
+    assert db["PubliclyAccessible"] is False
+    assert db["StorageEncrypted"] is True
+    assert db["BackupRetentionPeriod"] == 7
+    subnets = {subnet["SubnetIdentifier"] for subnet in db["DBSubnetGroup"]["Subnets"]}
+    described = deployed.client("ec2").describe_subnets(SubnetIds=sorted(subnets))["Subnets"]
+    assert {subnet["CidrBlock"] for subnet in described} == {"10.0.10.0/24", "10.0.11.0/24"}
+    assert not any(subnet["MapPublicIpOnLaunch"] for subnet in described)
+    assert deployed.outputs["rds_endpoint"].startswith(f"{NAME}.")
+
+
+def test_database_forces_tls_and_logs_ddl(deployed: Cloud):
+    (db,) = deployed.client("rds").describe_db_instances(DBInstanceIdentifier=NAME)["DBInstances"]
+    (group,) = db["DBParameterGroups"]
+    parameters = deployed.client("rds").describe_db_parameters(
+        DBParameterGroupName=group["DBParameterGroupName"]
+    )
+    values = {p["ParameterName"]: p.get("ParameterValue") for p in parameters["Parameters"]}
+    assert values["rds.force_ssl"] == "1"
+    assert values["log_statement"] == "ddl"
+
+
+def test_ssm_parameter_names(deployed: Cloud):
+    parameters = deployed.client("ssm").describe_parameters()["Parameters"]
+    assert {p["Name"]: p["Type"] for p in parameters} == {
+        f"/cloud-design/{ENV}/k3s-token": "SecureString",
+        f"/cloud-design/{ENV}/kubeconfig": "SecureString",
+    }
+
+
+def external_secret_keys() -> dict[str, set[str]]:
+    """What the GitOps tree's ExternalSecrets read: secret name (cloud-design/ENV/x) -> JSON keys."""
+    wanted: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "base").rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if not isinstance(document, dict) or document.get("kind") != "ExternalSecret":
+                continue
+            for item in document["spec"].get("data", []):
+                key = item["remoteRef"]["key"].replace("/ENV/", f"/{ENV}/")
+                wanted.setdefault(key, set()).add(item["remoteRef"]["property"])
+    assert wanted, "found no ExternalSecret in base/"
+    return wanted
+
+
+def secret_json(cloud: Cloud, name: str) -> dict[str, str]:
+    return json.loads(cloud.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
+
+
+def test_secrets_hold_the_keys_the_external_secrets_read(deployed: Cloud):
+    wanted = external_secret_keys()
+    assert set(wanted) <= set(deployed.outputs["secret_names"].values())
+    for name, keys in wanted.items():
+        value = secret_json(deployed, name)
+        assert keys <= set(value), f"{name} lacks {keys - set(value)}"
+        assert all(value[key] for key in keys)
+
+
+def test_rds_master_secret_is_found_by_the_tag_the_external_secret_uses(deployed: Cloud):
+    arn = deployed.outputs["rds_master_secret_arn"]
+    secret = deployed.client("secretsmanager").describe_secret(SecretId=arn)
+    assert secret["ARN"] == arn
+
+
+def lifecycle_rule(cloud: Cloud, bucket: str) -> dict:
+    (rule,) = cloud.client("s3").get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    return rule
+
+
+def test_bucket_lifecycles(deployed: Cloud):
+    logs = lifecycle_rule(deployed, deployed.outputs["logs_bucket"])
+    assert {(t["Days"], t["StorageClass"]) for t in logs["Transitions"]} == {
+        (30, "STANDARD_IA"),
+        (90, "GLACIER"),
+    }
+    assert logs["Expiration"]["Days"] == 180
+    backups = lifecycle_rule(deployed, deployed.outputs["backups_bucket"])
+    assert backups["Expiration"]["Days"] == 365
+    assert backups["NoncurrentVersionExpiration"]["NoncurrentDays"] == 365
+
+
+def test_the_four_alarms_and_their_thresholds(deployed: Cloud):
+    alarms = deployed.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
+    by_metric: dict[str | None, set] = {}
+    for alarm in alarms:
+        # The 5xx alarm sums two metrics with metric math, so it has no single MetricName.
+        by_metric.setdefault(alarm.get("MetricName"), set()).add(
+            (alarm["ComparisonOperator"], alarm["Threshold"])
+        )
+    assert by_metric["CPUUtilization"] == {("GreaterThanThreshold", 80.0)}
+    assert by_metric["FreeStorageSpace"] == {("LessThanThreshold", 2 * 1024**3)}
+    assert by_metric["UnHealthyHostCount"] == {("GreaterThanThreshold", 0.0)}
+    (five_xx,) = [a for a in alarms if a["AlarmName"] == f"{NAME}-alb-5xx"]
+    assert (five_xx["ComparisonOperator"], five_xx["Threshold"]) == ("GreaterThanThreshold", 10.0)
+    assert {metric["Id"] for metric in five_xx["Metrics"]} == {"total", "target", "elb"}
+    # One CPU alarm per node and one unhealthy-target alarm per target group.
+    assert sum(1 for a in alarms if a["AlarmName"].endswith("-cpu-high")) == 3
+    assert sum(1 for a in alarms if a["AlarmName"].endswith("-unhealthy-targets")) == 4
+
+
+def deployed_instances(cloud: Cloud) -> dict[str, dict]:
+    return cloud.emulator.instances()
+
+
+def test_nodes_require_imdsv2_with_hop_limit_2_and_carry_their_instance_profiles(deployed: Cloud):
+    instances = deployed_instances(deployed)
+    assert len(instances) == 3
+    profiles = {}
+    for instance in instances.values():
+        options = instance["MetadataOptions"]
+        assert options["HttpTokens"] == "required"
+        assert options["HttpPutResponseHopLimit"] == 2
+        assert instance["ImageId"] == moto_gaps.STAND_IN_AMI_ID
+        role = {tag["Key"]: tag["Value"] for tag in instance["Tags"]}["cloud-design/role"]
+        profiles.setdefault(role, set()).add(instance["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1])
+    assert profiles == {"master": {f"{NAME}-master"}, "worker": {f"{NAME}-worker"}}
+
+
+def test_plan_role_may_generate_the_passwords_every_plan_asks_for(deployed: Cloud):
+    """The emulator enforces no IAM, so the applied policy document itself is read."""
+    iam = deployed.client("iam")
+    role = f"{NAME}-ci-plan"
+    documents = [
+        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    documents = [json.loads(d) if isinstance(d, str) else d for d in documents]
+    allowed = {
+        action
+        for document in documents
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert "secretsmanager:GetRandomPassword" in allowed
+    assert not any(action.endswith(("Put*", "Delete*", ":*")) for action in allowed)
+
+
+def test_prod_plans_without_error_in_the_same_account(deployed: Cloud):
+    """prod looks up the GitLab OIDC provider dev created, so it plans after dev (plan only)."""
+    bucket = deployed.outputs["state_bucket"]
+    deployed.step(
+        "prod init",
+        "envs/prod",
+        "init",
+        "-input=false",
+        "-no-color",
+        "-backend-config=backend.hcl",
+        f"-backend-config=bucket={bucket}",
+    )
+    plan = deployed.step(
+        "prod plan",
+        "envs/prod",
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        ok=(PLAN_CHANGES,),
+    )
+    assert any("module.database.aws_db_instance.this will be created" in line for line in changes_in(plan))
+
+
+# --- no secret in the state -----------------------------------------------------------------------
+
+
+def state_texts(cloud: Cloud) -> dict[str, str]:
+    """Every state and saved plan there is: dev's (from the S3 backend), the state root's, the plans."""
+    texts = {
+        "envs/dev state": cloud.workspace.run(ENV_ROOT, "state", "pull").stdout,
+        "state root state": (cloud.workspace.root("state") / "terraform.tfstate").read_text(),
+    }
+    for root, plan in ((ENV_ROOT, "dev.tfplan"), ("state", "state.tfplan")):
+        texts[f"{root}/{plan}"] = cloud.workspace.run(root, "show", "-json", plan).stdout
+    return texts
+
+
+def generated_values(cloud: Cloud) -> dict[str, str]:
+    values = {}
+    for short, name in cloud.outputs["secret_names"].items():
+        for key, value in secret_json(cloud, name).items():
+            if key != "username":
+                values[f"{short}.{key}"] = value
+    token = cloud.client("ssm").get_parameter(Name=f"/cloud-design/{ENV}/k3s-token", WithDecryption=True)
+    values["k3s-token"] = token["Parameter"]["Value"]
+    return values
+
+
+def test_no_generated_secret_is_in_any_state_or_plan(deployed: Cloud):
+    values = generated_values(deployed)
+    assert len(values) == 6, values.keys()
+    for label, value in values.items():
+        assert len(value) >= 32, f"{label} is not a generated secret"
+    for where, text in state_texts(deployed).items():
+        leaked = [label for label, value in values.items() if value in text]
+        assert not leaked, f"{where} holds {leaked}"
+
+
+def test_a_kubeconfig_the_master_publishes_stays_out_of_the_state(deployed: Cloud):
+    """The master overwrites the kubeconfig parameter at boot; refreshing must not copy it into state."""
+    marker = "client-key-data: STAND-IN-KUBECONFIG-KEY-0f9e8d7c6b5a"
+    deployed.client("ssm").put_parameter(
+        Name=f"/cloud-design/{ENV}/kubeconfig",
+        Value=f"apiVersion: v1\nkind: Config\n{marker}\n",
+        Type="SecureString",
+        Overwrite=True,
+    )
+    deployed.step(
+        "dev refresh", ENV_ROOT, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"
+    )
+    assert marker not in deployed.workspace.run(ENV_ROOT, "state", "pull").stdout
+    replan = deployed.step(
+        "dev re-plan after publish",
+        ENV_ROOT,
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        ok=(0, 2),
+    )
+    assert replan.code == PLAN_NO_CHANGES, changes_in(replan)
+
+
+# --- destroy leaves nothing -------------------------------------------------------------------------
+
+
+def test_destroy_leaves_nothing(deployed: Cloud):
+    assert deployed.emulator.leftovers(), (
+        "the emulator holds nothing before destroy: the check would prove nothing"
+    )
+    deployed.converge("dev destroy", ENV_ROOT, "destroy", "-input=false", "-no-color")
+    assert deployed.workspace.run(ENV_ROOT, "state", "list").stdout.strip() == ""
+    assert deployed.emulator.leftovers() == {"buckets": [deployed.outputs["state_bucket"]]}
+    deployed.converge("state destroy", "state", "destroy", "-input=false", "-no-color")
+    assert deployed.workspace.run("state", "state", "list").stdout.strip() == ""
+    assert deployed.emulator.leftovers() == {}
