@@ -1,7 +1,8 @@
 # cloudctl bootstrap (up, down, status, plan, cost): infrastructure/cloudctl/bootstrap.
-# Its tests use stand-in terraform/kubectl binaries and botocore Stubbers: no AWS, no cluster.
+# Its tests use stand-in terraform/kubectl binaries and botocore Stubbers, and one runs up, plan,
+# status and down with the real Terraform against the AWS emulator (moto): no AWS, no cluster.
 .PHONY: test-cloudctl
-test-cloudctl: $(VENV)/.synced ## bootstrap CLI tests (stand-in terraform, kubectl and AWS)
+test-cloudctl: $(VENV)/.synced ## bootstrap CLI tests (stand-ins; the real Terraform on the AWS emulator)
 	cd $(ROOT) && $(PYTEST) -q tests/infrastructure/cloudctl
 
 .PHONY: cost
