@@ -108,9 +108,12 @@ def test_sync_waves_follow_the_issue_order(env, rendered):
     workloads = rendered[f"overlays/{env}/workloads"].objects
     job = find(workloads, "Job", "migrations").doc["metadata"]["annotations"]
     assert (
-        job["argocd.argoproj.io/hook"] == "PreSync"
+        job["argocd.argoproj.io/hook"] == "Sync"
+        and job["argocd.argoproj.io/sync-wave"] == "-1"
         and job["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
     )
+    # The migrations run before every Deployment rolls (first_sync rehearsal: and after what they need).
+    assert all(wave(o) >= 0 for o in workloads if o.kind == "Deployment")
     assert all(
         wave(o) > wave(find(workloads, "Deployment", "billing"))
         for o in workloads
