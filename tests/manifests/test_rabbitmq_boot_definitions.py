@@ -54,7 +54,8 @@ def loaded(env_objects):
     password = definitions["users"][0]["password"]
     # the URL as rendered, pointed at this machine's broker and at the test's own user and vhost
     broker = urlsplit(local.AMQP_URL).netloc.rpartition("@")[2]
-    netloc = amqp.netloc.replace(amqp.username, quote_plus(user), 1).replace("@rabbitmq:5672", f"@{broker}")
+    rendered_broker = f"@{amqp.hostname}:{amqp.port}"
+    netloc = amqp.netloc.replace(amqp.username, quote_plus(user), 1).replace(rendered_broker, f"@{broker}")
     url = urlunsplit((amqp.scheme, netloc, f"/{vhost}", "", ""))
     try:
         yield {"user": user, "password": password, "vhost": vhost, "url": url}

@@ -381,6 +381,9 @@ def _calls(
     calls = []
 
     def resolve(host: str, port: int) -> list[tuple[netpol.Endpoint, int]]:
+        # A Service of this namespace by its short or fully qualified name.
+        for suffix in (f".{env.namespace}.svc.cluster.local", f".{env.namespace}.svc", f".{env.namespace}"):
+            host = host.removesuffix(suffix)
         svc = services.get(host)
         if svc is None or svc.doc["spec"].get("type") == "ExternalName":
             return [(external, port)]
