@@ -14,9 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cloudctl.errors import CloudctlError
-from cloudctl.manifests import capacity, checkov_run, contract, deployed, policy, render, schemas, tree
+from cloudctl.manifests import (
+    capacity,
+    checkov_run,
+    contract,
+    deployed,
+    policy,
+    rehearsal,
+    render,
+    schemas,
+    tree,
+)
 
-STAGES = ("schema", "policy", "contract", "capacity", "checkov")
+STAGES = ("schema", "policy", "contract", "rehearsal", "capacity", "checkov")
 
 
 @dataclass
@@ -108,6 +118,18 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
                     f"contract {env}: env vars, ports, probes, selectors, autoscalers, queues, "
                     "NetworkPolicies, "
                     f"images of {sum(1 for o in movies if policy.pod_spec(o) is not None)} workloads"
+                )
+
+        if "rehearsal" in stages:
+            for env in per_env:
+                problems, objects, references = rehearsal.rehearse(renderings, env)
+                outcome.problems += [f"first sync: {problem}" for problem in problems]
+                if objects == 0 or references == 0:
+                    outcome.problems.append(f"first sync {env}: nothing on the timeline to rehearse")
+                note(
+                    f"first sync {env}: {objects} objects in the order they come to exist, "
+                    f"{references} references of pods and custom resources, and every namespace, CRD, "
+                    "host name and AppProject, checked against that order"
                 )
 
         if "capacity" in stages:

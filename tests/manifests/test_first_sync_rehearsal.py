@@ -1,0 +1,170 @@
+"""The rehearsal of the first sync (cloudctl/manifests/rehearsal.py) on the real tree, on the
+defects it was written to catch, and on one injected defect of each class it checks.
+
+fixtures/first-sync-defects/ keeps two files as they were before the fixes: the migrations Job
+as a PreSync hook (its ServiceAccount and the `postgres` Service came only in the Sync phase) and
+the AMQP URL with the short host `rabbitmq` (KEDA resolves it from namespace keda). The third
+defect, the argocd namespace nobody created, is the install without base/argocd/namespace.yaml.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from cloudctl.manifests import rehearsal, render
+from manifest_helpers import ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures" / "first-sync-defects"
+ENVS = ("dev", "prod")
+
+
+@pytest.fixture(scope="module")
+def renderings(tmp_path_factory) -> dict[str, render.Rendering]:
+    return {r.target: r for r in render.render_all(ROOT, tmp_path_factory.mktemp("render"))}
+
+
+@pytest.fixture
+def broken(renderings):
+    """A deep copy of the renderings to break one object of, then rehearse `env`."""
+    copied = {
+        target: render.Rendering(target, [render.Obj(copy.deepcopy(o.doc), o.source) for o in r.objects])
+        for target, r in renderings.items()
+    }
+
+    def edit(target: str, kind: str, name: str) -> dict:
+        return next(o.doc for o in copied[target].objects if o.kind == kind and o.name == name)
+
+    def rehearse(env: str) -> list[str]:
+        return rehearsal.check(rehearsal.build(copied, env))
+
+    return copied, edit, rehearse
+
+
+def only(problems: list[str], *words: str) -> list[str]:
+    return [p for p in problems if all(word in p for word in words)]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_tree_converges_on_a_first_sync(renderings, env: str):
+    problems, objects, references = rehearsal.rehearse(renderings, env)
+    assert objects > 150 and references > 50  # it rehearsed the whole cluster, not nothing
+    assert problems == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_order_starts_with_cloudctl_then_waves_then_phases(renderings, env: str):
+    timeline = rehearsal.build(renderings, env)
+    moment = {(p.obj.kind, p.obj.name): p.moment for p in reversed(timeline.placed)}
+    assert moment[("Namespace", "argocd")].step == 0
+    assert moment[("Application", "root")].step == 1
+    assert moment[("ServiceAccount", "migrations")] < moment[("Job", "migrations")]
+    assert moment[("Job", "migrations")] < moment[("Deployment", "inventory")]
+    assert moment[("ExternalSecret", "billing-amqp")] < moment[("StatefulSet", "rabbitmq")]
+
+
+# --- the defects found by the review, as they were ------------------------------------------------
+
+
+def test_the_argocd_namespace_nobody_creates(broken):
+    copied, _, rehearse = broken
+    install = copied["clusters/dev/argocd"]
+    install.objects = [o for o in install.objects if o.kind != "Namespace"]
+    (problem,) = only(rehearse("dev"), "cloudctl's Argo CD install", "namespace argocd")
+    assert "wait for namespace argocd, which nothing creates before them" in problem
+
+
+def test_a_presync_hook_that_needs_its_own_sync_phase(broken):
+    copied, _, rehearse = broken
+    fixture = yaml.safe_load((FIXTURES / "migrations-job-presync.yaml").read_text())
+    workloads = copied["overlays/dev/workloads"]
+    job = next(o for o in workloads.objects if o.kind == "Job")
+    job.doc["metadata"]["annotations"] = fixture["metadata"]["annotations"]
+    for other in workloads.objects:  # as before the fix: no waves on what the hook needs
+        if (other.kind, other.name) in (("ServiceAccount", "migrations"), ("Service", "postgres")):
+            other.doc["metadata"].get("annotations", {}).pop("argocd.argoproj.io/sync-wave", None)
+    problems = rehearse("dev")
+    assert only(problems, "Job/migrations", "PreSync", "ServiceAccount movies-dev/migrations", "only later")
+    assert only(problems, "host postgres", "PreSync", "Service movies-dev/postgres comes only later")
+
+
+def test_keda_resolving_the_short_rabbitmq_name(broken):
+    copied, edit, rehearse = broken
+    fixture = yaml.safe_load((FIXTURES / "billing-amqp-short-host.yaml").read_text())
+    secret = edit("overlays/dev/secrets", "ExternalSecret", "billing-amqp")
+    secret["spec"]["target"]["template"] = fixture["spec"]["target"]["template"]
+    (problem,) = only(rehearse("dev"), "billing-amqp")
+    assert "host rabbitmq, resolved from namespace keda, is rabbitmq.keda.svc" in problem
+
+
+# --- one injected defect per class -----------------------------------------------------------------
+
+
+def test_a_missing_service_account(broken):
+    _, edit, rehearse = broken
+    edit("overlays/dev/workloads", "Deployment", "inventory")["spec"]["template"]["spec"][
+        "serviceAccountName"
+    ] = "nobody"
+    assert only(
+        rehearse("dev"), "Deployment/inventory", "ServiceAccount movies-dev/nobody", "nothing creates"
+    )
+
+
+def test_a_secret_key_nobody_writes(broken):
+    _, edit, rehearse = broken
+    secret = edit("overlays/dev/secrets", "ExternalSecret", "billing-amqp")
+    secret["spec"]["target"]["template"]["data"] = {
+        "AMQP_URI": "amqp://x@rabbitmq.movies-dev.svc:5672/movies"
+    }
+    problems = rehearse("dev")
+    assert only(problems, "key AMQP_URL of Secret movies-dev/billing-amqp", "never holds")
+
+
+def test_a_config_map_created_in_a_later_wave(broken):
+    _, edit, rehearse = broken
+    config = edit("overlays/dev/workloads", "ConfigMap", "inventory")
+    config["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = "5"
+    assert only(rehearse("dev"), "Deployment/inventory", "ConfigMap movies-dev/inventory", "only later")
+
+
+def test_a_storage_class_k3s_does_not_ship(broken):
+    _, edit, rehearse = broken
+    rabbitmq = edit("overlays/dev/rabbitmq", "StatefulSet", "rabbitmq")
+    rabbitmq["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = "gp3"
+    assert only(rehearse("dev"), "StatefulSet/rabbitmq", "StorageClass gp3", "nothing creates")
+
+
+def test_a_custom_resource_before_its_crd(broken):
+    copied, _, rehearse = broken
+    root = copied["clusters/dev"]
+    keda = next(o for o in root.objects if o.kind == "Application" and o.name == "keda")
+    keda.doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = "10"  # after the workloads
+    assert only(rehearse("dev"), "ScaledObject/billing-worker", "CRD of keda.sh")
+
+
+def test_an_application_outside_its_project(broken):
+    copied, _, rehearse = broken
+    root = copied["clusters/dev"]
+    project = next(o for o in root.objects if o.kind == "AppProject" and o.name == "movies")
+    project.doc["spec"]["destinations"] = [{"server": "https://kubernetes.default.svc", "namespace": "other"}]
+    assert only(rehearse("dev"), "Application/movies-workloads", "does not permit namespace movies-dev")
+
+
+def test_a_cluster_scoped_kind_the_project_does_not_permit(broken):
+    copied, _, rehearse = broken
+    root = copied["clusters/dev"]
+    project = next(o for o in root.objects if o.kind == "AppProject" and o.name == "platform")
+    project.doc["spec"]["clusterResourceWhitelist"] = [
+        c for c in project.doc["spec"]["clusterResourceWhitelist"] if c["kind"] != "Namespace"
+    ]
+    assert only(rehearse("dev"), "Application/movies-namespace", "cluster-scoped Namespace/movies-dev")
+
+
+def test_a_namespace_created_after_what_lives_in_it(broken):
+    copied, _, rehearse = broken
+    root = copied["clusters/dev"]
+    namespace_app = next(o for o in root.objects if o.kind == "Application" and o.name == "movies-namespace")
+    namespace_app.doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = "9"
+    assert only(rehearse("dev"), "wait for namespace movies-dev")
