@@ -438,6 +438,14 @@ def test_destroy_leaves_nothing(deployed: Cloud):
     deployed.converge("dev destroy", ENV_ROOT, "destroy", "-input=false", "-no-color")
     assert deployed.workspace.run(ENV_ROOT, "state", "list").stdout.strip() == ""
     assert deployed.emulator.leftovers() == {"buckets": [deployed.outputs["state_bucket"]]}
+    # The state bucket keeps every version of dev's state; as infrastructure/README.md says, it is
+    # emptied (all versions) before its root is destroyed.
+    s3, bucket = deployed.client("s3"), deployed.outputs["state_bucket"]
+    listed = s3.list_object_versions(Bucket=bucket)
+    versions = [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+    assert versions, "dev's state left no version in the state bucket"
+    for version in versions:
+        s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
     deployed.converge("state destroy", "state", "destroy", "-input=false", "-no-color")
     assert deployed.workspace.run("state", "state", "list").stdout.strip() == ""
     assert deployed.emulator.leftovers() == {}
