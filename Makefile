@@ -54,5 +54,10 @@ lock: $(UV) ## re-resolve every lock file from its .in file
 include $(wildcard mk/*.mk)
 
 # --- aggregates ---------------------------------------------------------------------------------
+# test-infra and test-cloudctl spend most of their minutes waiting on Terraform's provider against
+# the AWS emulator (each on its own moto), so they run side by side, after the others; the rest run
+# one after another (the service tests stop and start the local servers).
+EMULATOR_TEST_TARGETS := test-infra test-cloudctl
 .PHONY: test
-test: $(TEST_TARGETS) ## run every test (services, manifests, infrastructure, CI scripts)
+test: $(filter-out $(EMULATOR_TEST_TARGETS),$(TEST_TARGETS)) ## run every test (services, manifests, infrastructure, CI scripts)
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(EMULATOR_TEST_TARGETS)
