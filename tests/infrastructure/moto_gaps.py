@@ -207,16 +207,11 @@ def rule_description_override() -> str:
 
 
 # moto gap: when Terraform changes many rules of one security group at once (its default
-# parallelism of 10), moto intermittently reports a new rule as a duplicate or loses one before it
-# is revoked (seen here in 1 apply or destroy in 5 to 8, never with -parallelism=1). AWS does not.
-# The command is run once more: Terraform converges from wherever it stopped, as it does on AWS
-# after any interrupted run, and the checks that follow (no changes on re-plan, nothing left
-# after destroy) still decide.
-SECURITY_GROUP_RULE_RACE = ("InvalidPermission.Duplicate", "InvalidPermission.NotFound")
-
-
-def hit_rule_race(output: str) -> bool:
-    return any(code in output for code in SECURITY_GROUP_RULE_RACE)
+# parallelism of 10), moto intermittently keeps a rule Terraform never learns of, then answers the
+# next create with InvalidPermission.Duplicate or a revoke with InvalidPermission.NotFound (seen
+# here in 1 apply or destroy in 5 to 8, and again on a re-run; never in 8 runs one change at a
+# time). AWS does not. So against moto, Terraform applies and destroys one change at a time.
+SERIAL_CHANGES = {"TF_CLI_ARGS_apply": "-parallelism=1", "TF_CLI_ARGS_destroy": "-parallelism=1"}
 
 
 def write_overrides(tree: Path, emulator: Emulator) -> list[Path]:

@@ -88,7 +88,7 @@ def emulated(tmp_path: Path, standins, monkeypatch: pytest.MonkeyPatch) -> Itera
             "TF_PLUGIN_CACHE_DIR",
         ):
             monkeypatch.setenv(key, workspace.env[key])
-        for key, value in emulator.client_env().items():
+        for key, value in {**emulator.client_env(), **moto_gaps.SERIAL_CHANGES}.items():
             monkeypatch.setenv(key, value)
         # The real terraform; kubectl stays the stand-in, first on PATH.
         standins.remove("terraform")
@@ -97,16 +97,6 @@ def emulated(tmp_path: Path, standins, monkeypatch: pytest.MonkeyPatch) -> Itera
         )
         monkeypatch.setattr(commands, "wait_policy", WaitPolicy(timeout_s=300, interval_s=1))
         yield checkout, emulator, workspace
-
-
-def converging(run, *argv: str):
-    """cloudctl, run once more only after moto's security-group rule race (moto_gaps.py); every
-    step is idempotent, and re-running is how cloudctl resumes after any failure."""
-    result = run(*argv)
-    if result.code != 0 and moto_gaps.hit_rule_race(result.out + result.err):
-        print(f"cloudctl {argv[0]}: run again after moto's security-group rule race")
-        result = run(*argv)
-    return result
 
 
 def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, tmp_path: Path):
@@ -118,7 +108,7 @@ def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, 
     master = MasterStandIn(emulator)
     master.start()
     started = time.monotonic()
-    up = converging(run, "up", *common)
+    up = run("up", *common)
     timings["up"] = time.monotonic() - started
     master.stop.set()
     assert up.code == 0, up.out[-3000:] + up.err[-3000:]
@@ -145,7 +135,7 @@ def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, 
     assert f"{ENV}: cluster cloud-design-{ENV} in eu-west-1" in status.out
 
     started = time.monotonic()
-    down = converging(run, "down", *common, "--yes")
+    down = run("down", *common, "--yes")
     timings["down"] = time.monotonic() - started
     assert down.code == 0, down.out[-3000:] + down.err[-3000:]
     # Only the state bucket is left, holding the env's (now empty) state: down keeps the state root.

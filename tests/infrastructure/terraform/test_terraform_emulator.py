@@ -23,7 +23,7 @@ import aws_emulator
 import moto_gaps
 import pytest
 import yaml
-from terraform_engine import ROOT, Result, TerraformFailed, Workspace, last_error
+from terraform_engine import ROOT, Result, Workspace
 
 # The module's first test waits for the whole deploy (about three minutes, mostly the provider's
 # own waits: S3 lifecycle consistency checks, RDS, the ALB), past the suite's default timeout.
@@ -41,7 +41,6 @@ class Cloud:
     timings: dict[str, float] = field(default_factory=dict)
     replans: dict[str, Result] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
-    retries: list[str] = field(default_factory=list)
 
     def step(self, label: str, relative: str, *args: str, ok: tuple[int, ...] = (0,)) -> Result:
         started = time.monotonic()
@@ -49,20 +48,6 @@ class Cloud:
             return self.workspace.run(relative, *args, ok=ok)
         finally:
             self.timings[label] = round(time.monotonic() - started, 1)
-
-    def converge(self, label: str, relative: str, command: str, *args: str) -> Result:
-        """apply or destroy; run once more only after moto's security-group rule race (moto_gaps.py)."""
-        result = self.step(label, relative, command, "-auto-approve", *args, ok=(0, 1))
-        if result.code != 0 and moto_gaps.hit_rule_race(result.stderr):
-            self.retries.append(label)
-            # A saved plan is stale after a partial apply: the second run plans anew.
-            args = tuple(arg for arg in args if not arg.endswith(".tfplan"))
-            result = self.step(f"{label} (again)", relative, command, "-auto-approve", *args, ok=(0, 1))
-        if result.code != 0:
-            raise TerraformFailed(
-                f"terraform {command} in {relative} exited {result.code}: {last_error(result.stderr)}"
-            )
-        return result
 
     def client(self, service: str):  # noqa: ANN201
         return self.emulator.client(service)
@@ -81,15 +66,14 @@ def changes_in(plan: Result) -> list[str]:
 def cloud(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Cloud]:
     tmp = tmp_path_factory.mktemp("emulator")
     with aws_emulator.running(tmp / "moto", moto_gaps.stand_in_amis(moto_gaps.pinned_ami_name())) as emulator:
-        workspace = Workspace.create(tmp, emulator.client_env())
+        workspace = Workspace.create(tmp, {**emulator.client_env(), **moto_gaps.SERIAL_CHANGES})
         moto_gaps.write_overrides(workspace.tree, emulator)
         cloud = Cloud(emulator=emulator, workspace=workspace)
         yield cloud
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         steps = ", ".join(f"{label} {seconds} s" for label, seconds in cloud.timings.items())
-        retried = f"; run again after moto's rule race: {cloud.retries}" if cloud.retries else ""
-        reporter.write_line(f"emulator cycle: {steps}{retried}")
+        reporter.write_line(f"emulator cycle: {steps}")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +81,7 @@ def deployed(cloud: Cloud) -> Cloud:
     """The state root, then envs/dev on the S3 backend: plan, apply, re-plan."""
     cloud.step("state init", "state", "init", "-input=false", "-no-color")
     cloud.step("state plan", "state", "plan", "-input=false", "-no-color", "-out=state.tfplan")
-    cloud.converge("state apply", "state", "apply", "-input=false", "-no-color", "state.tfplan")
+    cloud.step("state apply", "state", "apply", "-input=false", "-no-color", "state.tfplan")
     cloud.replans["state"] = cloud.step(
         "state re-plan", "state", "plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2)
     )
@@ -112,7 +96,7 @@ def deployed(cloud: Cloud) -> Cloud:
         f"-backend-config=bucket={bucket}",
     )
     cloud.step("dev plan", ENV_ROOT, "plan", "-input=false", "-no-color", "-out=dev.tfplan")
-    cloud.converge("dev apply", ENV_ROOT, "apply", "-input=false", "-no-color", "dev.tfplan")
+    cloud.step("dev apply", ENV_ROOT, "apply", "-input=false", "-no-color", "dev.tfplan")
     cloud.replans[ENV] = cloud.step(
         "dev re-plan", ENV_ROOT, "plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2)
     )
@@ -435,7 +419,7 @@ def test_destroy_leaves_nothing(deployed: Cloud):
     assert deployed.emulator.leftovers(), (
         "the emulator holds nothing before destroy: the check would prove nothing"
     )
-    deployed.converge("dev destroy", ENV_ROOT, "destroy", "-input=false", "-no-color")
+    deployed.step("dev destroy", ENV_ROOT, "destroy", "-auto-approve", "-input=false", "-no-color")
     assert deployed.workspace.run(ENV_ROOT, "state", "list").stdout.strip() == ""
     assert deployed.emulator.leftovers() == {"buckets": [deployed.outputs["state_bucket"]]}
     # The state bucket keeps every version of dev's state; as infrastructure/README.md says, it is
@@ -446,6 +430,6 @@ def test_destroy_leaves_nothing(deployed: Cloud):
     assert versions, "dev's state left no version in the state bucket"
     for version in versions:
         s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
-    deployed.converge("state destroy", "state", "destroy", "-input=false", "-no-color")
+    deployed.step("state destroy", "state", "destroy", "-auto-approve", "-input=false", "-no-color")
     assert deployed.workspace.run("state", "state", "list").stdout.strip() == ""
     assert deployed.emulator.leftovers() == {}
