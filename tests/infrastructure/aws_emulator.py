@@ -18,9 +18,11 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,9 +196,6 @@ class Emulator:
 
 def _wait_until_serving(url: str, cert_path: Path, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
-    import ssl
-    import urllib.request
-
     context = ssl.create_default_context(cafile=str(cert_path))
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -106,8 +106,7 @@ class Timeline:
     placed: list[Placed] = field(default_factory=list)
     namespaces: dict[str, Moment] = field(default_factory=dict)
     api_groups: dict[str, Moment] = field(default_factory=dict)
-    projects: dict[str, Placed] = field(default_factory=dict)
-    app_projects: dict[str, tuple[Obj, str]] = field(default_factory=dict)  # app -> (project doc, dest ns)
+    app_projects: dict[str, tuple[Obj, str]] = field(default_factory=dict)  # name -> (app, destination)
     keda_namespace: str | None = None
 
     def add(self, obj: Obj, namespace: str, moment: Moment) -> None:
@@ -118,12 +117,6 @@ class Timeline:
         if obj.kind == "CustomResourceDefinition":
             group = obj.doc.get("spec", {}).get("group", "")
             self.api_groups[group] = min(moment, self.api_groups.get(group, moment))
-
-    def find(self, kind: str, namespace: str, name: str) -> Placed | None:
-        for placed in self.placed:
-            if placed.obj.kind == kind and placed.obj.name == name and placed.namespace == namespace:
-                return placed
-        return None
 
 
 def _annotation(obj: Obj, key: str, default: str = "") -> str:
