@@ -17,7 +17,8 @@ import pytest
 import urllib3
 from botocore.stub import Stubber
 from cloudctl.delivery import promote
-from cloudctl.delivery.ecr_copy import MANIFEST_TYPES, ImageCopier, Repository
+from cloudctl.delivery.ecr_copy import MANIFEST_TYPES, ImageCopier
+from cloudctl.delivery.registry import EcrRegistry, Repository
 from cloudctl.errors import CloudctlError
 
 SOURCE = Repository("123456789012", "eu-west-1", "cloud-design/dev/api-gateway")
@@ -289,10 +290,7 @@ def test_an_image_index_copies_each_child_manifest_first(ecr, blob_server, http)
 
 def test_a_second_run_uploads_nothing_and_reports_nothing_copied(ecr, blob_server, http):
     client, stub = ecr
-    dev = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/dev/api-gateway"
-    prod = dev.replace("/dev/", "/prod/")
-    source_text = f"images:\n  - name: api-gateway\n    newName: {dev}\n    newTag: '3f2a9c1'\n"
-    target_text = f"images:\n  - name: api-gateway\n    newName: {prod}\n    newTag: '1111111'\n"
+    registry = EcrRegistry(SOURCE.registry, SOURCE.region)
     text, digests = expect_full_copy(stub, blob_server)
     # Second run: the target has every blob and the tag already names this manifest.
     expect_get(stub, {"imageTag": "3f2a9c1"}, text, OCI_MANIFEST)
@@ -300,9 +298,9 @@ def test_a_second_run_uploads_nothing_and_reports_nothing_copied(ecr, blob_serve
     expect_put(stub, text, OCI_MANIFEST, "3f2a9c1", error="ImageAlreadyExistsException")
 
     tags = {"api-gateway": "3f2a9c1"}
-    first = promote.copy_images(client, source_text, target_text, tags, "dev", "prod", http)
+    first = promote.copy_images(client, registry, tags, "dev", "prod", http)
     requests_after_first = len(blob_server.requested)
-    second = promote.copy_images(client, source_text, target_text, tags, "dev", "prod", http)
+    second = promote.copy_images(client, registry, tags, "dev", "prod", http)
 
     assert (first, second) == (["api-gateway"], [])
     assert len(blob_server.requested) == requests_after_first == 3

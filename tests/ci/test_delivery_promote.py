@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from cloudctl.delivery import commands, ecr_copy, gitlab_api, images, promote
+from cloudctl.delivery.registry import EcrRegistry
 from cloudctl.errors import CloudctlError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -83,7 +84,7 @@ def test_promotion_commits_the_dev_tags_to_a_branch_and_opens_the_mr(gitlab_serv
     assert images.tags_in_text(action["content"], "prod") == dict.fromkeys(
         ["api-gateway", "inventory-app", "billing-app"], "3f2a9c1"
     )
-    # Only the newTag lines differ from prod's file: newName still points at the prod repositories.
+    # Only the newTag lines differ from prod's file.
     old, new = fixture_text(PROD_PATH).splitlines(), action["content"].splitlines()
     assert [n for o, n in zip(old, new, strict=True) if o != n] == ['    newTag: "3f2a9c1"'] * 3
     mr = gitlab_server.requests[-1].body
@@ -170,12 +171,15 @@ def test_malformed_name_tag_pairs_are_refused(pair):
         cli("set-image", "--env", "dev", pair)
 
 
+REGISTRY = EcrRegistry("123456789012", "eu-west-1")  # AWS's documentation account
+
+
 def ecr_stub():
     client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     return client, Stubber(client)
 
 
-def test_images_are_copied_between_the_repositories_named_in_the_files():
+def test_images_are_copied_between_the_environments_repositories_of_the_jobs_registry():
     client, stub = ecr_stub()
     manifest = '{"schemaVersion": 2}'
     for name in ("api-gateway", "billing-app"):
@@ -213,12 +217,7 @@ def test_images_are_copied_between_the_repositories_named_in_the_files():
             stub.add_client_error("put_image", service_error_code="ImageAlreadyExistsException")
     with stub:
         copied = promote.copy_images(
-            client,
-            fixture_text(DEV_PATH),
-            fixture_text(PROD_PATH),
-            {"api-gateway": "3f2a9c1", "billing-app": "3f2a9c1"},
-            "dev",
-            "prod",
+            client, REGISTRY, {"api-gateway": "3f2a9c1", "billing-app": "3f2a9c1"}, "dev", "prod"
         )
     stub.assert_no_pending_responses()
     assert copied == ["api-gateway"]
@@ -239,9 +238,7 @@ def test_a_missing_source_image_stops_the_promotion():
             CloudctlError, match="cloud-design/dev/api-gateway:3f2a9c1 cannot be read: Requested image"
         ),
     ):
-        promote.copy_images(
-            client, fixture_text(DEV_PATH), fixture_text(PROD_PATH), {"api-gateway": "3f2a9c1"}, "dev", "prod"
-        )
+        promote.copy_images(client, REGISTRY, {"api-gateway": "3f2a9c1"}, "dev", "prod")
 
 
 def test_a_copy_failure_happens_before_any_commit(gitlab_server):

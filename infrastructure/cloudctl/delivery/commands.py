@@ -49,6 +49,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_promote)
 
     p = subparsers.add_parser(
+        "present-images", help="which of an environment's images already hold a tag in the registry"
+    )
+    p.add_argument("--env", required=True, help="environment, e.g. dev")
+    p.add_argument("--tag", required=True, help="the tag to look for, e.g. the commit SHA")
+    p.add_argument(
+        "--registry",
+        default=os.environ.get("ECR_REGISTRY"),
+        help="registry host (default: $ECR_REGISTRY, else the AWS account and region of the caller)",
+    )
+    p.add_argument(
+        "--dotenv", type=Path, help="also write PRESENT_IMAGES=<names> here (a GitLab dotenv report)"
+    )
+    p.add_argument("--repo", type=Path, default=Path("."), help="the checkout naming the images (default: .)")
+    p.set_defaults(func=run_present_images)
+
+    p = subparsers.add_parser(
         "policy-report", help="checkov on rendered manifests, Terraform, Dockerfiles (JUnit)"
     )
     p.add_argument("--output", type=Path, default=Path(".build/policy"), help="report folder")
@@ -173,7 +189,7 @@ def run_promote(args: argparse.Namespace) -> int:
     source_text = source_file.read_text()
     tags = promote.promotion_tags(source_text, str(source_file))
     if copy is not None:
-        copy(source_text, target_file.read_text(), tags)
+        copy(tags)
     changed = images.set_tags(target_file, tags)
     print(
         f"{target_file.relative_to(root)}: " + (", ".join(f"{n} {tags[n]}" for n in changed) or "up to date")
@@ -182,21 +198,43 @@ def run_promote(args: argparse.Namespace) -> int:
 
 
 def _ecr_copier(source_env: str, target_env: str):
-    """copy(source_text, target_text, tags) using ECR in the target repositories' region."""
+    """copy(tags) between the two environments' repositories of the job's own registry."""
     import boto3
 
     from cloudctl.delivery import promote
+    from cloudctl.delivery.registry import EcrRegistry
 
-    def copy(source_text: str, target_text: str, tags: dict[str, str]) -> None:
-        source, target = images.images_path(source_env), images.images_path(target_env)
-        first = next(iter(images.entries_in_text(target_text, target).values()))
-        region = promote.Repository.parse(first.new_name, target).region
-        copied = promote.copy_images(
-            boto3.client("ecr", region_name=region), source_text, target_text, tags, source, target
-        )
+    def copy(tags: dict[str, str]) -> None:
+        registry = EcrRegistry.from_environment()
+        ecr = boto3.client("ecr", region_name=registry.region)
+        copied = promote.copy_images(ecr, registry, tags, source_env, target_env)
         print(f"ECR: copied {', '.join(copied) or 'nothing new'} from {source_env} to {target_env}")
 
     return copy
+
+
+def run_present_images(args: argparse.Namespace) -> int:
+    """A build job skips the push of an image this lists: with IMMUTABLE tags, ECR would refuse it."""
+    from cloudctl.delivery import registry
+
+    tag = images.validate_tag(args.tag)
+    names = sorted(images.read_tags(images.images_file(_repo_root(args.repo), args.env)))
+    host, creds = args.registry, None
+    if not host:
+        host = registry.EcrRegistry.from_environment().host
+    if registry.ECR_HOST.fullmatch(host):
+        import boto3
+
+        ecr = boto3.client("ecr", region_name=registry.EcrRegistry.from_host(host).region)
+        creds = registry.ecr_credentials(ecr)
+    present = registry.present_images(host, args.env, names, tag, creds)
+    for name in names:
+        where = f"{host}/{registry.repository_name(args.env, name)}:{tag}"
+        state = "already there, the build job skips its push" if name in present else "not there yet"
+        print(f"{where}: {state}")
+    if args.dotenv:
+        _write(f"PRESENT_IMAGES={' '.join(present)}\n", args.dotenv)
+    return 0
 
 
 def run_publish_note(args: argparse.Namespace) -> int:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import urllib3
 from botocore.exceptions import ClientError
 
+from cloudctl.delivery.registry import Repository
 from cloudctl.errors import CloudctlError
 
 INDEX_TYPES = {
@@ -29,27 +29,9 @@ MANIFEST_TYPES = [
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ]
-# <account>.dkr.ecr.<region>.amazonaws.com/<repository>
-ECR_IMAGE = re.compile(
-    r"(?P<registry>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[a-z0-9._/-]+)"
-)
 DEFAULT_MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CHECK_BATCH = 100  # BatchCheckLayerAvailability takes at most 100 digests
 READ_CHUNK = 1 << 20  # bytes read from the download at a time; memory stays under partSize + this
-
-
-@dataclass(frozen=True)
-class Repository:
-    registry: str
-    region: str
-    name: str
-
-    @classmethod
-    def parse(cls, new_name: str, source: str) -> Repository:
-        match = ECR_IMAGE.fullmatch(new_name or "")
-        if not match:
-            raise CloudctlError(f"{source}: newName {new_name!r} is not an ECR repository")
-        return cls(match["registry"], match["region"], match["repository"])
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """The image-tag writer for overlays/<env>/images/kustomization.yaml.
 
-The file is a Kustomize Component holding only `images:` entries (name, newName, newTag). Only the
-scalar after `newTag:` is ever rewritten, in place on its line, so comments, quoting, key order and
-indentation stay exactly as the humans who wrote the file left them. ruamel.yaml's round-trip
-loader is used only to find where each newTag scalar sits; the bytes are edited directly.
+The file is a Kustomize Component holding only `images:` entries `{name, newTag}`: no registry,
+which is account-specific and reaches the cluster through the Argo CD cluster Secret (and the jobs
+through registry.py). Only the scalar after `newTag:` is ever rewritten, in place on its line, so
+comments, quoting, key order and indentation stay exactly as the humans who wrote the file left
+them. ruamel.yaml's round-trip loader is used only to find where each newTag scalar sits; the bytes
+are edited directly.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ ENV_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,30}")
 @dataclass(frozen=True)
 class ImageEntry:
     name: str
-    new_name: str | None
     new_tag: str | None
 
 
@@ -118,9 +119,7 @@ def tags_in_text(text: str, source: str) -> dict[str, str | None]:
 
 def entries_in_text(text: str, source: str) -> dict[str, ImageEntry]:
     return {
-        entry["name"]: ImageEntry(
-            entry["name"], _as_text(entry.get("newName")), _as_text(entry.get("newTag"))
-        )
+        entry["name"]: ImageEntry(entry["name"], _as_text(entry.get("newTag")))
         for entry in _load_entries(source, text)
     }
 

@@ -11,8 +11,9 @@ from botocore.exceptions import BotoCoreError
 from gitlab.v4.objects import Project
 
 from cloudctl.delivery import images
-from cloudctl.delivery.ecr_copy import ImageCopier, Repository
+from cloudctl.delivery.ecr_copy import ImageCopier
 from cloudctl.delivery.gitlab_api import api_errors, commit_file, read_file
+from cloudctl.delivery.registry import EcrRegistry
 from cloudctl.errors import CloudctlError
 
 
@@ -27,23 +28,18 @@ def promotion_tags(source_text: str, source: str) -> dict[str, str]:
 
 def copy_images(
     ecr,
-    source_text: str,
-    target_text: str,
+    registry: EcrRegistry,
     tags: dict[str, str],
-    source: str,
-    target: str,
+    source_env: str,
+    target_env: str,
     http: urllib3.PoolManager | None = None,
 ) -> list[str]:
-    """Copy each image (manifest, and every blob the target lacks) from the source to the target
-    repository under the same tag; see ecr_copy. Returns the names copied (not those already there)."""
-    source_entries = images.entries_in_text(source_text, source)
-    target_entries = images.entries_in_text(target_text, target)
+    """Copy each image (manifest, and every blob the target lacks) from the source environment's
+    repository to the target's under the same tag; see ecr_copy. The repositories are the job's
+    own registry's (registry.py), never read from git. Returns the names copied (not those already there)."""
     copied = []
     for name, tag in sorted(tags.items()):
-        if name not in target_entries:
-            raise CloudctlError(f"{target}: no images entry named {name}")
-        src = Repository.parse(source_entries[name].new_name, source)
-        dst = Repository.parse(target_entries[name].new_name, target)
+        src, dst = registry.repository(source_env, name), registry.repository(target_env, name)
         try:
             if ImageCopier(ecr, src, dst, http).copy(tag):
                 copied.append(name)
@@ -56,8 +52,8 @@ def open_promotion_mr(
     project: Project, *, source_env: str, target_env: str, target_branch: str, copy=None
 ) -> tuple[str, str | None]:
     """Read both environments' image files at `target_branch`, commit the target's new tags to a
-    promotion branch and open (or find) its merge request. `copy(source_text, target_text, tags)`
-    runs before the commit (the ECR copy). Returns (state, MR web URL): state is "opened",
+    promotion branch and open (or find) its merge request. `copy(tags)` runs before the commit
+    (the ECR copy). Returns (state, MR web URL): state is "opened",
     "exists" or "up-to-date" (nothing to promote, no MR)."""
     source_path = images.images_path(source_env)
     target_path = images.images_path(target_env)
@@ -76,7 +72,7 @@ def open_promotion_mr(
         return "exists", open_mrs[0].web_url
 
     if copy is not None:
-        copy(source_text, target_text, tags)
+        copy(tags)
     summary = ", ".join(f"{name} {tags[name]}" for name in changed)
     commit_file(
         project,

@@ -1,0 +1,281 @@
+"""registry.py: the ECR repositories computed from the job's AWS identity, and the check that lets a
+retried build of the same commit skip a push that IMMUTABLE tags would refuse.
+
+The check runs for real: Debian's `docker-registry` (the CNCF distribution registry, the same API
+ECR serves) on a free loopback port, and skopeo, which pushes a small image the test makes and then
+answers the lookups. Only STS is a stand-in (botocore's Stubber): there is no AWS here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import re
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from cloudctl.delivery import commands, registry
+from cloudctl.errors import CloudctlError
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+SHA = "3f2a9c1e5b7d"
+
+
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+# --- repositories: named like Terraform's, in the account and region the job runs as -----------
+def test_repository_names_are_terraforms():
+    for env in ("dev", "prod"):
+        main = (ROOT / f"infrastructure/terraform/envs/{env}/main.tf").read_text()
+        block = re.search(r"module \"registry\" \{.*?\n\}", main, re.S).group(0)
+        prefix = re.search(r'name_prefix\s*=\s*"([^"]+)"', block).group(1)
+        assert prefix.replace("${var.environment}", env) == f"{registry.REPOSITORY_PREFIX}/{env}"
+    assert registry.repository_name("dev", "api-gateway") == "cloud-design/dev/api-gateway"
+
+
+def test_the_ci_variables_name_the_registry():
+    found = registry.EcrRegistry.from_environment(
+        {"AWS_ACCOUNT_ID": "123456789012", "AWS_REGION": "eu-west-1"}
+    )
+    assert found.host == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    assert found.repository("prod", "billing-app") == registry.Repository(
+        "123456789012", "eu-west-1", "cloud-design/prod/billing-app"
+    )
+    assert registry.EcrRegistry.from_host(found.host) == found
+
+
+def test_without_an_account_variable_sts_names_the_account():
+    sts = boto3.client("sts", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub:
+        stub.add_response(
+            "get_caller_identity",
+            {"Account": "210987654321", "Arn": "arn:aws:sts::210987654321:x", "UserId": "x"},
+        )
+        found = registry.EcrRegistry.from_environment({"AWS_REGION": "eu-central-1"}, sts=sts)
+    assert found == registry.EcrRegistry("210987654321", "eu-central-1")
+
+
+def test_an_sts_failure_is_one_line():
+    sts = boto3.client("sts", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub, pytest.raises(CloudctlError, match="cannot tell the AWS account"):
+        stub.add_client_error("get_caller_identity", service_error_code="ExpiredToken")
+        registry.EcrRegistry.from_environment({"AWS_REGION": "eu-west-1"}, sts=sts)
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "error"),
+    [("12345", "eu-west-1", "malformed AWS account"), ("123456789012", "europe", "malformed AWS region")],
+)
+def test_malformed_identities_are_refused(account, region, error):
+    with pytest.raises(CloudctlError, match=error):
+        registry.EcrRegistry(account, region)
+
+
+def test_a_host_that_is_not_ecr_is_refused():
+    with pytest.raises(CloudctlError, match="not an ECR registry"):
+        registry.EcrRegistry.from_host("registry.example.com")
+
+
+# --- a real registry ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def oci_registry(tmp_path_factory):
+    """Debian's docker-registry on a free loopback port; stopped when the module's tests end."""
+    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    assert Path(binary).exists() and shutil.which("skopeo"), "apt-get install docker-registry skopeo"
+    folder = tmp_path_factory.mktemp("registry")
+    port = free_port()
+    config = folder / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log: {level: error}\n"
+        f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: '127.0.0.1:{port}'}}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    host = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"http://{host}/v2/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"docker-registry did not start: {process.stderr.read().decode()[-500:]}")
+            time.sleep(0.1)
+    yield host
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _blob(layout: Path, data: bytes) -> dict:
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs/sha256" / digest).write_bytes(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def small_image(folder: Path, text: str) -> str:
+    """An OCI layout holding a one-file image; returns its skopeo reference."""
+    layout = folder / "layout"
+    (layout / "blobs/sha256").mkdir(parents=True)
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo("hello.txt")
+        member.size = len(text.encode())
+        tar.addfile(member, io.BytesIO(text.encode()))
+    layer = archive.getvalue()
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer).hexdigest()}"]},
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            **_blob(layout, json.dumps(config).encode()),
+        },
+        "layers": [
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                **_blob(layout, gzip.compress(layer)),
+            }
+        ],
+    }
+    entry = {"mediaType": manifest["mediaType"], **_blob(layout, json.dumps(manifest).encode())}
+    entry["annotations"] = {"org.opencontainers.image.ref.name": "built"}
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
+    return f"oci:{layout}:built"
+
+
+def push(source: str, destination: str) -> subprocess.CompletedProcess:
+    """What the kaniko build job does to the registry, done by skopeo (a stand-in for kaniko)."""
+    return subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--retry-times",
+            "0",
+            "--dest-tls-verify=false",
+            source,
+            f"docker://{destination}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def pushed_once(oci_registry, tmp_path_factory):
+    """api-gateway at SHA pushed once, as the first run of its build job does."""
+    image = small_image(tmp_path_factory.mktemp("image"), "built from " + SHA)
+    destination = f"{oci_registry}/cloud-design/dev/api-gateway:{SHA}"
+    first = push(image, destination)
+    assert first.returncode == 0, first.stderr
+    return image, destination
+
+
+def test_a_pushed_tag_is_present_and_a_new_one_is_not(oci_registry, pushed_once):
+    assert registry.tag_present(pushed_once[1]) is True
+    assert registry.tag_present(f"{oci_registry}/cloud-design/dev/api-gateway:0000000") is False
+
+
+def test_the_retried_build_skips_exactly_the_images_already_pushed(
+    oci_registry, pushed_once, tmp_path, capsys
+):
+    dotenv = tmp_path / "present.env"
+    assert (
+        cli(
+            "present-images",
+            "--env",
+            "dev",
+            "--tag",
+            SHA,
+            "--registry",
+            oci_registry,
+            "--dotenv",
+            str(dotenv),
+            "--repo",
+            str(ROOT),
+        )
+        == 0
+    )
+    assert dotenv.read_text() == "PRESENT_IMAGES=api-gateway\n"
+    out = capsys.readouterr().out
+    assert f"cloud-design/dev/api-gateway:{SHA}: already there, the build job skips its push" in out
+    assert f"cloud-design/dev/billing-app:{SHA}: not there yet" in out
+
+
+def test_an_unreachable_registry_is_an_error_not_an_absent_tag(capsys):
+    closed = f"127.0.0.1:{free_port()}"
+    with pytest.raises(
+        CloudctlError,
+        match=rf"cannot tell whether {closed}/cloud-design/dev/api-gateway:{SHA} exists: .*connect",
+    ):
+        cli("present-images", "--env", "dev", "--tag", SHA, "--registry", closed, "--repo", str(ROOT))
+
+
+def test_a_registry_that_is_not_one_is_an_error(tmp_path):
+    # A plain HTTP server that answers 404 to everything: not the registry's MANIFEST_UNKNOWN.
+    port = free_port()
+    server = subprocess.Popen(
+        ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with pytest.raises(CloudctlError, match="cannot tell whether"):
+            registry.tag_present(f"127.0.0.1:{port}/cloud-design/dev/api-gateway:{SHA}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_malformed_tag_is_refused_before_any_lookup():
+    with pytest.raises(CloudctlError, match="malformed image tag"):
+        cli(
+            "present-images",
+            "--env",
+            "dev",
+            "--tag",
+            "latest:x",
+            "--registry",
+            "127.0.0.1:1",
+            "--repo",
+            str(ROOT),
+        )
