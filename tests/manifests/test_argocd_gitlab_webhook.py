@@ -49,7 +49,7 @@ def test_it_syncs_after_eso_and_the_store_not_with_argo_cd(rendered, webhook_ren
     assert "SkipDryRunOnMissingResource=true" in app.doc["spec"]["syncPolicy"]["syncOptions"]
     assert (
         wave(app)
-        > wave(find(apps, "Application", "secret-store"))
+        > wave(find(apps, "ClusterSecretStore", "aws-secrets-manager"))
         > wave(find(apps, "Application", "external-secrets"))
     )
     # The bootstrap's kubectl apply runs before ESO's CRDs exist: nothing of ESO may be in it.

@@ -10,11 +10,13 @@ defect, the argocd namespace nobody created, is the install without base/argocd/
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from cloudctl.manifests import rehearsal, render
+from cloudctl.manifests.tree import GITOPS_DIRS
 from manifest_helpers import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "first-sync-defects"
@@ -168,3 +170,55 @@ def test_a_namespace_created_after_what_lives_in_it(broken):
     namespace_app = next(o for o in root.objects if o.kind == "Application" and o.name == "movies-namespace")
     namespace_app.doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = "9"
     assert only(rehearse("dev"), "wait for namespace movies-dev")
+
+
+def test_an_application_whose_folder_does_not_exist(broken):
+    copied, edit, rehearse = broken
+    edit("clusters/dev", "Application", "movies-rabbitmq")["spec"]["source"]["path"] = "overlays/dev/rabbit"
+    (problem,) = only(rehearse("dev"), "Application/movies-rabbitmq")
+    assert "waits for its source folder 'overlays/dev/rabbit', which is not a kustomization" in problem
+
+
+def test_an_image_with_no_registry(broken):
+    _, edit, rehearse = broken
+    deployment = edit("overlays/dev/workloads", "Deployment", "inventory")
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "inventory-app:0.1.0"
+    (problem,) = only(rehearse("dev"), "Deployment/inventory")
+    assert (
+        "names no registry: nothing maps it to Terraform's ECR repository cloud-design/dev/inventory-app"
+        in problem
+    )
+
+
+def test_an_image_from_a_repository_terraform_does_not_create(broken):
+    _, edit, rehearse = broken
+    container = edit("overlays/dev/workloads", "Deployment", "inventory")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    container["image"] = container["image"].replace("cloud-design/dev/", "cloud-design/prod/")
+    (problem,) = only(rehearse("dev"), "Deployment/inventory")
+    assert "Terraform creates no ECR repository cloud-design/prod/inventory-app" in problem
+
+
+def test_a_value_left_as_the_cluster_secret_placeholder(broken):
+    _, edit, rehearse = broken
+    store = edit("clusters/dev", "ClusterSecretStore", "aws-secrets-manager")
+    store["spec"]["provider"]["aws"]["region"] = "from-cluster-secret:aws_region"
+    (problem,) = only(rehearse("dev"), "ClusterSecretStore/aws-secrets-manager")
+    assert "spec.provider.aws.region is still 'from-cluster-secret:aws_region'" in problem
+
+
+def test_a_root_template_that_forgets_a_value_leaves_its_placeholder(tmp_path):
+    """End to end through the render: the root ApplicationSet no longer patches aws_region."""
+    tree = tmp_path / "tree"
+    for top in (*GITOPS_DIRS, "infrastructure/terraform/modules/registry"):
+        shutil.copytree(ROOT / top, tree / top)
+    root_yaml = tree / "clusters/dev/root.yaml"
+    lines = root_yaml.read_text().splitlines(keepends=True)
+    root_yaml.write_text("".join(line for line in lines if "/data/aws_region" not in line))
+    renderings = {
+        r.target: r
+        for r in render.render_all(tree, tmp_path / "work", only=["clusters/dev", "clusters/dev/argocd"])
+    }
+    problems = rehearsal.check(rehearsal.build(renderings, "dev"))
+    assert only(problems, "ClusterSecretStore/aws-secrets-manager", "still 'from-cluster-secret:aws_region'")

@@ -7,9 +7,8 @@ import re
 
 import pytest
 import yaml
+from cloudctl.bootstrap import cluster_secret
 from manifest_helpers import ENVS, ROOT, find
-
-ACCOUNT = "123456789012"
 
 
 def yaml_docs(top):
@@ -29,49 +28,63 @@ def test_no_secret_values_in_git(top):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_images_component_holds_only_images_one_line_each(env):
+def test_images_component_holds_only_the_tags(env):
     path = ROOT / f"overlays/{env}/images/kustomization.yaml"
     doc = yaml.safe_load(path.read_text())
     assert doc["kind"] == "Component" and set(doc) == {"apiVersion", "kind", "images"}
     assert [i["name"] for i in doc["images"]] == ["api-gateway", "inventory-app", "billing-app"]
     for image in doc["images"]:
-        assert set(image) == {"name", "newName", "newTag"}
-        assert (
-            image["newName"]
-            == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/{env}/{image['name']}"
-        )
+        assert set(image) == {"name", "newTag"}  # the repository comes from the cluster Secret
         assert image["newTag"] != "latest"
-    account_lines = [line for line in path.read_text().splitlines() if ACCOUNT in line and "newName" in line]
-    assert len(account_lines) == 3
 
 
-def test_the_account_placeholder_appears_only_where_documented():
-    places = sorted(
-        str(p.relative_to(ROOT))
+ACCOUNT_SPECIFIC = {
+    "an AWS account id": re.compile(r"\b\d{12}\b"),
+    "an ECR registry": re.compile(r"\.dkr\.ecr\."),
+    "an RDS endpoint or ARN": re.compile(r"rds\.amazonaws\.com|arn:aws:rds:"),
+    "an AWS region": re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b"),
+    "a git repository of ours": re.compile(r"https://git(?:lab|hub)\.[a-z.]+/(?!.*charts)"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(ACCOUNT_SPECIFIC))
+def test_nothing_account_specific_is_written_in_git(what):
+    """What differs per adopter reaches the cluster through the cluster Secret (clusters/README.md)."""
+    found = [
+        f"{p.relative_to(ROOT)}:{number}: {line.strip()}"
         for top in ("base", "overlays", "apps", "clusters")
-        for p in (ROOT / top).rglob("*.yaml")
-        if ACCOUNT in p.read_text()
-    )
-    assert places == [
-        f"overlays/{env}/{part}"
-        for env in ENVS
-        for part in ("environment/environment.yaml", "images/kustomization.yaml")
+        for p in sorted((ROOT / top).rglob("*.yaml"))
+        for number, line in enumerate(p.read_text().splitlines(), 1)
+        if ACCOUNT_SPECIFIC[what].search(line)
     ]
-    assert ACCOUNT in (ROOT / "overlays/README.md").read_text()
+    assert found == []
 
 
-def test_the_git_repository_is_written_once_per_cluster(rendered):
+def test_the_account_specific_patterns_find_what_they_are_for():
+    samples = {
+        "an AWS account id": "newName: 123456789012.dkr",
+        "an ECR registry": "x.dkr.ecr.eu-west-1.amazonaws.com/a",
+        "an RDS endpoint or ARN": "arn:aws:rds:eu-west-1:1:db:x",
+        "an AWS region": "region: eu-west-1",
+        "a git repository of ours": "repoURL: https://gitlab.com/cloud-design/cloud-design.git",
+    }
+    assert {what for what, sample in samples.items() if ACCOUNT_SPECIFIC[what].search(sample)} == set(samples)
+
+
+def test_every_application_of_ours_gets_the_repository_of_the_cluster_secret(rendered):
     for env in ENVS:
-        text = (ROOT / f"clusters/{env}/root.yaml").read_text()
-        assert (
-            text.count("https://gitlab.com/cloud-design/cloud-design.git") == 3
-        )  # comment, project, root app
-        urls = {
-            o.doc["spec"]["source"]["repoURL"]
+        wanted = cluster_secret.example(env)["metadata"]["annotations"]
+        sources = [
+            o.doc["spec"]["source"]
             for o in rendered[f"clusters/{env}"].objects
             if o.kind == "Application" and "chart" not in o.doc["spec"]["source"]
+        ]
+        assert len(sources) >= 7
+        assert {(s["repoURL"], s["targetRevision"]) for s in sources} == {
+            (wanted[cluster_secret.REPO_URL], wanted[cluster_secret.REPO_REVISION])
         }
-        assert urls == {"https://gitlab.com/cloud-design/cloud-design.git"}
+        projects = [o for o in rendered[f"clusters/{env}"].objects if o.kind == "AppProject"]
+        assert {p.doc["spec"]["sourceRepos"][0] for p in projects} == {wanted[cluster_secret.REPO_URL]}
 
 
 def test_helm_charts_are_pinned_to_the_validated_crd_versions(rendered):
@@ -95,12 +108,13 @@ def test_sync_waves_follow_the_issue_order(env, rendered):
     order = [
         "movies-namespace",
         "external-secrets",
-        "secret-store",
+        "aws-secrets-manager",  # the ClusterSecretStore, rendered by the root itself
         "movies-secrets",
         "movies-rabbitmq",
         "movies-workloads",
     ]
-    waves = [wave(find(objects, "Application", name)) for name in order]
+    kinds = {"aws-secrets-manager": "ClusterSecretStore"}
+    waves = [wave(find(objects, kinds.get(name, "Application"), name)) for name in order]
     assert waves == sorted(waves) and len(set(waves)) == len(waves) - 0
     assert wave(find(objects, "Application", "keda")) == wave(
         find(objects, "Application", "external-secrets")

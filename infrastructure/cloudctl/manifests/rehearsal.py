@@ -4,7 +4,8 @@ Validating each object alone misses what breaks a first deploy: order and reach.
 lays every object a cluster deploys on one timeline, in the order things come to exist:
 
 1. cloudctl's steps: `kubectl apply -k clusters/<env>/argocd`, then `kubectl apply -f root.yaml`;
-2. Argo CD syncing the root Application's folder, then each child Application by sync wave;
+2. Argo CD syncing the root Application's folder, then each child Application by sync wave (the
+   root's own resources of wave w go in after its child Applications of waves below w);
 3. within an Application: the destination namespace (CreateNamespace), then the PreSync, Sync and
    PostSync phases, each by resource sync wave; and what controllers create: the Secret an
    ExternalSecret targets, and what a Helm chart Application installs (its CRDs).
@@ -12,7 +13,9 @@ lays every object a cluster deploys on one timeline, in the order things come to
 Then it checks that everything a pod or custom resource refers to exists no later than it: its
 namespace, its ServiceAccount, the ConfigMaps and Secrets it reads down to each key, its PVCs'
 StorageClass, the CRD of its kind, every Service a DNS name in its configuration resolves to (from
-the namespace of whoever resolves it), and its Application's AppProject (destination and kinds).
+the namespace of whoever resolves it), its Application's AppProject (destination and kinds) and
+source folder, and for its images the ECR repository Terraform creates. No value may still be a
+`from-cluster-secret:` placeholder: the cluster Secret fills every one before the first sync.
 Objects in the same phase and wave of one sync go in together, so they may refer to each other.
 It is not a Kubernetes emulator: no controller runs, no pod starts.
 """
@@ -24,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
+from cloudctl.bootstrap.cluster_secret import PLACEHOLDER
+from cloudctl.manifests import tree
 from cloudctl.manifests.render import Obj, Rendering
 
 # What exists in every K3s cluster before anything is applied.
@@ -108,6 +113,7 @@ class Timeline:
     api_groups: dict[str, Moment] = field(default_factory=dict)
     app_projects: dict[str, tuple[Obj, str]] = field(default_factory=dict)  # name -> (app, destination)
     keda_namespace: str | None = None
+    missing_sources: list[str] = field(default_factory=list)  # Applications whose folder is not rendered
 
     def add(self, obj: Obj, namespace: str, moment: Moment) -> None:
         namespace = "" if obj.kind in CLUSTER_SCOPED else namespace
@@ -170,9 +176,16 @@ def _sync(timeline: Timeline, renderings: dict[str, Rendering], app: Obj) -> Non
         return
     rendering = renderings.get(source.get("path", ""))
     if rendering is None:
-        return  # deployed.targets reports a source path that is not a kustomization
+        timeline.missing_sources.append(
+            f"{timeline.env}: {app.where()} waits for its source folder {source.get('path')!r}, "
+            "which is not a kustomization of this repository"
+        )
+        return
     for obj in rendering.objects:
-        moment = Moment(2, wave, app.name, _phase(obj), _wave(obj))
+        # The root's own resources go in by their wave among its child Applications: a child of
+        # wave w is synced (and, with the Application health check, healthy) before wave w+1.
+        app_wave = _wave(obj) if app.name == "root" else wave
+        moment = Moment(2, app_wave, app.name, _phase(obj), _wave(obj))
         timeline.add(obj, obj.namespace or destination, moment)
 
 
@@ -360,7 +373,62 @@ def check(timeline: Timeline) -> list[str]:
         )
     problems += _check_dns(timeline, providers)
     problems += _check_projects(timeline)
+    problems += timeline.missing_sources
+    problems += _check_images(timeline, tree.ecr_repository_names())
+    problems += _check_placeholders(timeline)
     return problems
+
+
+def _check_images(timeline: Timeline, repositories: tuple[str, ...]) -> list[str]:
+    """Every image of ours pulls from an ECR repository Terraform creates for this environment."""
+    problems: list[str] = []
+    wanted = {tree.ecr_repository(timeline.env, name) for name in repositories}
+    for placed in timeline.placed:
+        for container in _containers(_pod_spec(placed.obj) or {}):
+            image = container.get("image", "")
+            name = image.split("@")[0]
+            head, _, last = name.rpartition("/")
+            repository = f"{head}/{last.split(':')[0]}" if head else last.split(":")[0]
+            where = f"{timeline.env}: {placed.obj.where()}: container {container.get('name')}"
+            if ".dkr.ecr." in repository:
+                path = repository.split("/", 1)[1] if "/" in repository else ""
+                if path not in wanted:
+                    problems.append(
+                        f"{where} pulls {image}, but Terraform creates no ECR repository {path} "
+                        f"(it creates {', '.join(sorted(wanted))})"
+                    )
+            elif repository in repositories:
+                problems.append(
+                    f"{where} pulls {image}, which names no registry: nothing maps it to Terraform's "
+                    f"ECR repository {tree.ecr_repository(timeline.env, repository)}"
+                )
+    return problems
+
+
+def _strings(value: object, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _check_placeholders(timeline: Timeline) -> list[str]:
+    """A `from-cluster-secret:` value nobody filled would reach the cluster as it is."""
+    problems = []
+    for placed in timeline.placed:
+        if placed.obj.kind == "ApplicationSet":
+            continue  # its template holds expressions, filled per cluster by the controller
+        for path, value in _strings(placed.obj.doc):
+            if PLACEHOLDER in value:
+                problems.append(
+                    f"{timeline.env}: {placed.obj.where()}: {path} is still {value!r}: the root "
+                    "ApplicationSet patches no such key of the ConfigMap cluster"
+                )
+    return sorted(set(problems))
 
 
 def _check_dns(timeline: Timeline, providers: dict[tuple[str, str, str], Placed]) -> list[str]:

@@ -4,6 +4,10 @@ The tree is copied to a scratch directory; there every remote resource (a pinned
 by its local copy (upstream.fetch) and `buildMetadata: [originAnnotations]` is switched on, so each
 rendered object names the file it came from. Components no kustomization uses are rendered through
 a one-line harness. A kustomization that renders nothing is an error, never a pass.
+
+Where a cluster's root is an ApplicationSet fed by its cluster Secret, the copy is first changed
+the way Argo CD changes what it builds (bridge.py), against the example Secret, so every
+rendering is what that cluster would run.
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ from pathlib import Path
 
 import yaml
 
+from cloudctl.bootstrap import cluster_secret
 from cloudctl.errors import CloudctlError
-from cloudctl.manifests import tree, upstream
+from cloudctl.manifests import bridge, tree, upstream
 
 # libyaml: the Argo CD install is megabytes of CRDs
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 ORIGIN = "config.kubernetes.io/origin"
 UPSTREAM_PREFIX = "upstream--"
+ROOT_FILE = "root.yaml"
 
 
 @dataclass
@@ -156,6 +162,48 @@ def _build(kubectl: Path, work: Path, folder: str, target: str, local_to_url: di
     return rendering
 
 
+def _bridge(kubectl: Path, root: Path, work: Path, local_to_url: dict[str, str]) -> dict[str, Obj]:
+    """For each cluster whose root.yaml holds an ApplicationSet: write its generated root
+    Application's and then every child Application's `kustomize` field into the folders they
+    build. Returns {cluster folder: the generated root Application}."""
+    roots: dict[str, Obj] = {}
+    for root_yaml in sorted((work / "clusters").glob(f"*/{ROOT_FILE}")):
+        appsets = [
+            doc
+            for doc in yaml.safe_load_all(root_yaml.read_text())
+            if isinstance(doc, dict) and doc.get("kind") == "ApplicationSet"
+        ]
+        if not appsets:
+            continue
+        folder = root_yaml.parent.relative_to(work).as_posix()
+        environment = folder.split("/")[-1]
+        app = bridge.generate(
+            appsets[0], cluster_secret.example(environment, tree.ecr_repository_names(root))
+        )
+        roots[folder] = Obj(app, f"{folder}/{ROOT_FILE}")
+        applied = {folder: app}
+        _apply_source(work, app, folder)
+        for child in _build(kubectl, work, folder, folder, local_to_url).objects:
+            source = child.doc.get("spec", {}).get("source") or {}
+            if child.kind == "Application" and "kustomize" in source and "chart" not in source:
+                path = source.get("path", "")
+                if path in applied:
+                    raise CloudctlError(
+                        f"{child.where()}: {path} is also built by {applied[path]['metadata']['name']}"
+                    )
+                applied[path] = child.doc
+                _apply_source(work, child.doc, child.where())
+    return roots
+
+
+def _apply_source(work: Path, app: dict, where: str) -> None:
+    source = app["spec"].get("source") or {}
+    kustomization = work / source.get("path", "") / tree.KUSTOMIZATION
+    if not kustomization.is_file():
+        return  # deployed.targets names a source path that is not a kustomization
+    bridge.apply_kustomize(kustomization, source.get("kustomize") or {})
+
+
 def render_all(root: Path, work: Path, only: list[str] | None = None) -> list[Rendering]:
     """Render every kustomization (or only those named) and every otherwise unused component."""
     kubectl = tree.kubectl()  # the tool's own pinned kubectl, whatever tree is checked
@@ -164,6 +212,7 @@ def render_all(root: Path, work: Path, only: list[str] | None = None) -> list[Re
         raise CloudctlError(f"no {tree.KUSTOMIZATION} under {', '.join(tree.GITOPS_DIRS)}: nothing to render")
     local_to_url = _prepare_copy(root, work / "tree", work / "cache")
     copy = work / "tree"
+    roots = _bridge(kubectl, root, copy, local_to_url)
     jobs = [(k, k) for k in kustomizations]
     jobs += [(_harness(copy, c), c) for c in components if c not in _referenced_components(copy, components)]
     if only:
@@ -172,4 +221,8 @@ def render_all(root: Path, work: Path, only: list[str] | None = None) -> list[Re
             raise CloudctlError(f"not a kustomization or component: {', '.join(sorted(unknown))}")
         jobs = [job for job in jobs if job[1] in only]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda job: _build(kubectl, copy, job[0], job[1], local_to_url), jobs))
+        renderings = list(pool.map(lambda job: _build(kubectl, copy, job[0], job[1], local_to_url), jobs))
+    for rendering in renderings:
+        if rendering.target in roots:  # the Application the root ApplicationSet generates
+            rendering.objects.append(roots[rendering.target])
+    return renderings

@@ -45,3 +45,22 @@ def kubernetes_version(root: Path = ROOT) -> str:
     if not default:
         raise CloudctlError(f'{variables.relative_to(root)}: no k3s_version default like "v1.34.1+k3s1"')
     return default.group(1)
+
+
+def ecr_repository_names(root: Path = ROOT) -> tuple[str, ...]:
+    """The images Terraform creates an ECR repository for (the registry module's repository_names)."""
+    variables = root / "infrastructure/terraform/modules/registry/variables.tf"
+    block = variables.is_file() and re.search(
+        r'variable\s+"repository_names"\s*{(.*?)\n}', variables.read_text(), re.S
+    )
+    default = block and re.search(r"default\s*=\s*\[([^\]]*)\]", block.group(1))
+    if not default:
+        raise CloudctlError(
+            f'{variables.relative_to(root)}: no repository_names default like ["api-gateway"]'
+        )
+    return tuple(re.findall(r'"([^"]+)"', default.group(1)))
+
+
+def ecr_repository(env: str, image: str) -> str:
+    """An image's ECR repository name (the registry module's name_prefix in envs/common/main.tf)."""
+    return f"cloud-design/{env}/{image}"
