@@ -1,4 +1,4 @@
-"""cloudctl up | down | plan | status | cost: the bootstrap's subcommands (cloudctl.cli calls register)."""
+"""The bootstrap's subcommands: up, down, plan, status, cost, rabbitmq-recover (cli.py calls register)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from cloudctl.bootstrap import cost, workflows
+from cloudctl.bootstrap import cost, inputs, workflows
 from cloudctl.bootstrap.context import Aws, Context
 from cloudctl.bootstrap.layout import DEFAULT_REPO_ROOT, ENVIRONMENTS, Layout
 from cloudctl.bootstrap.preflight import require_credentials, require_tools
@@ -26,13 +26,25 @@ def default_kubeconfig(env: str) -> Path:
     return Path.home() / ".kube" / f"cloud-design-{env}.yaml"
 
 
-def _context(args: argparse.Namespace, layout: Layout, region: str) -> Context:
+# The inputs each command needs (inputs.py): up all of them; terraform plan and destroy the admin CIDR.
+REQUIRED_INPUTS = {
+    "up": ("repo_url", "admin_cidr"),
+    "down": ("admin_cidr",),
+    "plan": ("admin_cidr",),
+    "status": (),
+    "rabbitmq-recover": (),
+}
+INPUT_FLAGS = ("repo_url", "admin_cidr", "revision", "gitlab_url")
+
+
+def _context(args: argparse.Namespace, layout: Layout, region: str, given: inputs.Inputs) -> Context:
     return Context(
         layout=layout,
         shell=Shell(layout=layout, dry_run=args.dry_run),
         aws=aws_factory(),
         kubeconfig=(args.kubeconfig or default_kubeconfig(args.env)).expanduser().absolute(),
         region=region,
+        inputs=given,
         waits=wait_policy,
     )
 
@@ -44,6 +56,11 @@ def _rerun(args: argparse.Namespace) -> str:
         words += ["--repo-root", str(args.repo_root)]
     if args.kubeconfig:
         words += ["--kubeconfig", str(args.kubeconfig)]
+    if getattr(args, "config", None):
+        words += ["--config", str(args.config)]
+    for name in INPUT_FLAGS:
+        if getattr(args, name, None) is not None:
+            words += ["--" + name.replace("_", "-"), getattr(args, name)]
     if getattr(args, "include_state", False):
         words.append("--include-state")
     if getattr(args, "yes", False):
@@ -52,18 +69,28 @@ def _rerun(args: argparse.Namespace) -> str:
 
 
 def _prepare(args: argparse.Namespace, tools: Sequence[str], needs_cluster_files: bool) -> Context:
-    """Everything checked before the first step: files, tfvars, tools, credentials."""
+    """Everything checked before the first step: inputs, files, tfvars, tools, credentials."""
     layout = Layout(args.repo_root.resolve(), args.env)
+    given = inputs.gather(
+        {name: getattr(args, name, None) for name in INPUT_FLAGS},
+        getattr(args, "config", None),
+        layout.root,
+        REQUIRED_INPUTS[args.command],
+    )
+    if args.command == "up":
+        given.git_credentials()  # both or neither
     files = [layout.state_root, layout.env_root, layout.tfvars, layout.backend_hcl]
     if needs_cluster_files:
         files += [layout.argocd_install / "kustomization.yaml", layout.root_app]
+    if args.command == "up":
+        files.append(layout.images_kustomization)
     layout.require(*files)
     tfvars = load_tfvars(layout.tfvars, required=("region", "environment"))
     if tfvars["environment"] != args.env:
         raise CloudctlError(
             f"{layout.rel(layout.tfvars)} sets environment = {tfvars['environment']!r}, not {args.env!r}"
         )
-    ctx = _context(args, layout, str(tfvars["region"]))
+    ctx = _context(args, layout, str(tfvars["region"]), given)
     if args.dry_run:
         ctx.say(f"preflight: skipped in a dry run ({', '.join(tools)}, AWS credentials); nothing below runs")
     else:
@@ -105,6 +132,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if workflows.report_status(ctx) else 3
 
 
+def cmd_rabbitmq_recover(args: argparse.Namespace) -> int:
+    return _run_plan(args, workflows.RABBITMQ_RECOVER, ("terraform", "kubectl"), cluster_files=False)
+
+
 def cmd_cost(args: argparse.Namespace) -> int:
     layout = Layout(args.repo_root.resolve(), args.env)
     tfvars = load_tfvars(layout.tfvars, required=cost.TFVARS_USED)
@@ -132,6 +163,23 @@ def _env_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _input_arguments(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """The values cloudctl cannot derive (inputs.py); flags win over the --config file."""
+    helps = {
+        "repo_url": "the git repository Argo CD syncs: https://... or git@host:path",
+        "admin_cidr": "the IPv4 CIDR allowed to reach the Kubernetes API and /argocd (your address/32)",
+        "revision": f"the branch or tag Argo CD follows (default {inputs.DEFAULT_REVISION})",
+        "gitlab_url": "GitLab's URL when it is not https://<the repository's host> (dev's first build)",
+    }
+    parser.add_argument(
+        "--config", type=Path, help=f"YAML file outside the checkout with keys {', '.join(names)}"
+    )
+    for name in names:
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, metavar=name.split("_")[-1].upper(), help=helps[name]
+        )
+
+
 def _plan_arguments(parser: argparse.ArgumentParser, steps: Sequence[str] = ()) -> None:
     _env_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="print every command in order; run nothing")
@@ -155,12 +203,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "up", help="from an empty account to a cluster whose Argo CD syncs clusters/ENV"
     )
     _plan_arguments(up, step_names(workflows.UP))
+    _input_arguments(up, INPUT_FLAGS)
     up.set_defaults(func=cmd_up)
 
     down = subparsers.add_parser(
         "down", help="prune the apps, then terraform destroy the env (and the state root)"
     )
     _plan_arguments(down, step_names(workflows.down_steps(include_state=True)))
+    _input_arguments(down, ("admin_cidr",))
     down.add_argument(
         "--include-state", action="store_true", help="also destroy the state backend root (last)"
     )
@@ -169,11 +219,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     plan = subparsers.add_parser("plan", help="terraform plan of the state root and the env root")
     _plan_arguments(plan)
+    _input_arguments(plan, ("admin_cidr",))
     plan.set_defaults(func=cmd_plan)
 
     status = subparsers.add_parser("status", help="what is deployed: outputs, nodes, Argo CD applications")
     _plan_arguments(status)
     status.set_defaults(func=cmd_status)
+
+    recover = subparsers.add_parser(
+        "rabbitmq-recover", help="recreate rabbitmq-0's volume on a live node after its node was replaced"
+    )
+    _plan_arguments(recover)
+    recover.set_defaults(func=cmd_rabbitmq_recover)
 
     estimate = subparsers.add_parser("cost", help="monthly estimate from the env's terraform.tfvars")
     _env_arguments(estimate)

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from cloudctl.bootstrap.inputs import Inputs
 from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.outputs import EnvOutputs
 from cloudctl.bootstrap.shell import Shell, StepError
@@ -32,6 +33,9 @@ class Aws:
 
     def s3(self, region: str) -> Any:
         return boto3.Session(region_name=region).client("s3")
+
+    def ecr(self, region: str) -> Any:
+        return boto3.Session(region_name=region).client("ecr")
 
     def account_id(self, region: str) -> str:
         """The credentials' account (asked once: the preflight asks, state-adopt reuses it)."""
@@ -58,6 +62,7 @@ class Context:
     aws: Aws
     kubeconfig: Path
     region: str
+    inputs: Inputs = field(default_factory=Inputs)
     waits: WaitPolicy = field(default_factory=WaitPolicy)
     # Filled in by the steps that read them, for the steps after.
     backend_config: list[str] | None = None  # -backend-config values
@@ -67,6 +72,10 @@ class Context:
     @property
     def env(self) -> str:
         return self.layout.env
+
+    def terraform_variables(self) -> tuple[tuple[str, str], ...]:
+        """The env root's input variables that git does not hold (plan, apply, destroy need them)."""
+        return (("admin_cidr", self.inputs.admin_cidr),) if self.inputs.admin_cidr else ()
 
     @property
     def dry_run(self) -> bool:

@@ -1,4 +1,10 @@
-"""Fetches the kubeconfig the master publishes to SSM (no SSH) and keeps it in a private file."""
+"""Fetches the kubeconfig the master publishes to SSM (no SSH) and keeps it in a private file.
+
+A replaced master is a new cluster with a new CA, while the parameter still holds the old one's
+kubeconfig until the new master boots. The master writes the parameter's description
+`published by <instance-id>` in the same put as the value, so a kubeconfig counts only when that
+description names Terraform's current `master_instance_id`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,27 @@ from cloudctl.bootstrap.waits import WaitPolicy, wait_for
 
 # Looked up while the master boots: it appears once K3s is up (cloud-init puts it there).
 NOT_YET = ("ParameterNotFound",)
+PUBLISHED_BY = "published by {instance}"
+
+
+def publisher(ssm: Any, name: str) -> str | None:
+    """The parameter's description (`published by <instance-id>` once a master wrote it); None if absent."""
+    reply = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+    found = reply.get("Parameters", [])
+    return found[0].get("Description", "") if found else None
+
+
+def read_current(ssm: Any, name: str, placeholder: str, master: str) -> tuple[str | None, str]:
+    """(kubeconfig, "") when the current master published it, else (None, why not)."""
+    description = publisher(ssm, name)
+    if description != PUBLISHED_BY.format(instance=master):
+        if description and description.startswith(PUBLISHED_BY.format(instance="")):
+            return None, f"{name} was {description}, a previous master, not by the master {master}"
+        return None, f"{name} is not published by the master {master} yet"
+    value = read_parameter(ssm, name)
+    if value is None or value == placeholder:
+        return None, f"{name} holds no kubeconfig yet"
+    return value, ""
 
 
 def read_parameter(ssm: Any, name: str) -> str | None:
@@ -30,15 +57,14 @@ def read_parameter(ssm: Any, name: str) -> str | None:
 
 
 def wait_for_kubeconfig(
-    ssm: Any, name: str, placeholder: str, policy: WaitPolicy, say: Callable[[str], None]
+    ssm: Any, name: str, placeholder: str, master: str, policy: WaitPolicy, say: Callable[[str], None]
 ) -> str:
-    """The kubeconfig once the master has replaced Terraform's placeholder value with it."""
+    """The kubeconfig once the master `master` has replaced what was there (placeholder or stale)."""
 
     def probe() -> str | None:
-        value = read_parameter(ssm, name)
-        if value is None or value == placeholder:
-            say(f"    {name} holds no kubeconfig yet; next look in {policy.interval_s:.0f} s")
-            return None
+        value, why = read_current(ssm, name, placeholder, master)
+        if value is None:
+            say(f"    {why}; waiting, next look in {policy.interval_s:.0f} s")
         return value
 
     text = wait_for(f"SSM parameter {name}", probe, policy)

@@ -44,6 +44,11 @@ class Layout:
     def root_app(self) -> Path:
         return self.root / "clusters" / self.env / "root.yaml"
 
+    @property
+    def images_kustomization(self) -> Path:
+        """The tags the env runs (CI's tag writer and the promotion edit only this file)."""
+        return self.root / "overlays" / self.env / "images" / "kustomization.yaml"
+
     def rel(self, path: Path) -> str:
         """A path as shown to people: relative to the checkout when inside it."""
         try:

@@ -17,6 +17,8 @@ ENV_OUTPUTS = (
     "region",
     "ecr_repository_urls",
     "rds_endpoint",
+    # The kubeconfig in SSM counts only when its description names this instance (kubeconfig.py).
+    "master_instance_id",
 )
 
 STATE_BUCKET_OUTPUT = "state_bucket"
@@ -31,6 +33,7 @@ class EnvOutputs:
     region: str
     ecr_repository_urls: dict[str, str]
     rds_endpoint: str
+    master_instance_id: str
     # Terraform creates the SSM parameter holding this until the master overwrites it with the kubeconfig.
     kubeconfig_placeholder: str = "pending"
 
@@ -49,6 +52,7 @@ class EnvOutputs:
             region=region,
             ecr_repository_urls={},
             rds_endpoint="<rds_endpoint>",
+            master_instance_id="<master_instance_id>",
         )
 
 

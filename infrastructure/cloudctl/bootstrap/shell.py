@@ -6,9 +6,12 @@ printed command is exactly the one that runs.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +35,8 @@ class TerraformCall:
     subcommand: str
     options: dict[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
+    # Input variables as TF_VAR_<name> in the environment: values that are not in git (admin_cidr).
+    variables: tuple[tuple[str, str], ...] = ()
 
     def _terraform(self) -> Terraform:
         return Terraform(working_dir=str(self.workdir), terraform_bin_path="terraform")
@@ -39,14 +44,36 @@ class TerraformCall:
     def argv(self) -> list[str]:
         return self._terraform().generate_cmd_string(self.subcommand, *self.args, **self.options)
 
+    def environment(self) -> dict[str, str]:
+        return {f"TF_VAR_{name}": value for name, value in self.variables}
+
     def shown(self, layout: Layout) -> str:
-        return f"(cd {shlex.quote(layout.rel(self.workdir))} && {shlex.join(self.argv())})"
+        assignments = [f"{key}={shlex.quote(value)}" for key, value in self.environment().items()]
+        command = " ".join([*assignments, shlex.join(self.argv())])
+        return f"(cd {shlex.quote(layout.rel(self.workdir))} && {command})"
 
     def execute(self, capture: bool) -> tuple[int, str, str]:
-        code, out, err = self._terraform().cmd(
-            self.subcommand, *self.args, capture_output=capture, **self.options
-        )
+        with _environment(self.environment()):
+            code, out, err = self._terraform().cmd(
+                self.subcommand, *self.args, capture_output=capture, **self.options
+            )
         return code, out or "", err or ""
+
+
+@contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    """os.environ plus extra for the duration: python-terraform hands its child a copy of os.environ
+    and takes no environment of its own."""
+    saved = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,8 @@ class KubectlCall:
     kubeconfig: Path
     args: tuple[str, ...]
     cwd: Path
+    # Objects for `apply -f -`: on stdin, so a Secret's value never appears in argv or the output.
+    stdin: str | None = None
 
     def argv(self) -> list[str]:
         return ["kubectl", "--kubeconfig", str(self.kubeconfig), *self.args]
@@ -65,9 +94,11 @@ class KubectlCall:
 
     def execute(self, capture: bool) -> tuple[int, str, str]:
         if capture:
-            done = subprocess.run(self.argv(), cwd=self.cwd, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                self.argv(), cwd=self.cwd, input=self.stdin, capture_output=True, text=True, check=False
+            )
             return done.returncode, done.stdout, done.stderr
-        done = subprocess.run(self.argv(), cwd=self.cwd, check=False)
+        done = subprocess.run(self.argv(), cwd=self.cwd, input=self.stdin, text=True, check=False)
         return done.returncode, "", ""
 
 

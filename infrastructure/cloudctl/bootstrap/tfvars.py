@@ -20,7 +20,6 @@ CONTRACT_VARIABLES = (
     "db_allocated_storage_gb",
     "db_multi_az",
     "log_retention_days",
-    "admin_cidr",
     "certificate_arn",
     "ecr_keep_images",
 )

@@ -22,13 +22,19 @@ class WaitPolicy:
     clock: Callable[[], float] = field(default=time.monotonic)
 
 
-def wait_for(what: str, probe: Callable[[], T | None], policy: WaitPolicy) -> T:
-    """Call probe until it returns something other than None; StepError after policy.timeout_s."""
+def wait_for(
+    what: str, probe: Callable[[], T | None], policy: WaitPolicy, explain: Callable[[], str] | None = None
+) -> T:
+    """Call probe until it returns something other than None; StepError after policy.timeout_s.
+
+    explain, if given, says what the last look found; it ends the error line.
+    """
     deadline = policy.clock() + policy.timeout_s
     while True:
         found = probe()
         if found is not None:
             return found
         if policy.clock() >= deadline:
-            raise StepError(f"gave up waiting for {what} after {policy.timeout_s:.0f} s")
+            why = f": {explain()}" if explain else ""
+            raise StepError(f"gave up waiting for {what} after {policy.timeout_s:.0f} s{why}")
         policy.sleep(policy.interval_s)

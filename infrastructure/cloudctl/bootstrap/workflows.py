@@ -1,10 +1,12 @@
-"""The ordered steps of up, down and plan, and the read-only status report."""
+"""The ordered steps of up, down, plan and rabbitmq-recover, and the read-only status report."""
 
 from __future__ import annotations
 
+from cloudctl.bootstrap import argo_status, images, rabbitmq
 from cloudctl.bootstrap import kube_steps as kube
 from cloudctl.bootstrap import terraform_steps as tf
 from cloudctl.bootstrap.context import Context
+from cloudctl.bootstrap.shell import StepError
 from cloudctl.bootstrap.state_adopt import adopt_existing_bucket
 from cloudctl.bootstrap.steps import Step
 
@@ -34,14 +36,28 @@ UP = (
     ENV_INIT,
     Step("env-apply", "terraform apply of the env root (network, cluster, database, ALB, ...)", tf.apply_env),
     Step("env-outputs", "read the env root's outputs", tf.read_env_outputs, always=True),
+    Step("images", "the pinned image tags exist in ECR (dev: build them first)", images.ensure_images),
     Step(
-        "kubeconfig", "wait for the kubeconfig in SSM and write it (0600)", kube.fetch_kubeconfig, always=True
+        "kubeconfig",
+        "wait for the current master's kubeconfig in SSM and write it (0600)",
+        kube.fetch_kubeconfig,
+        always=True,
     ),
     Step("cluster-api", "wait for the Kubernetes API server", kube.wait_for_api),
     Step("argocd-install", "install Argo CD (server-side apply)", kube.install_argocd),
     Step("argocd-crds", "wait for Argo CD's CRDs to be established", kube.wait_for_argocd_crds),
     Step("argocd-server", "wait for the argocd-server rollout", kube.wait_for_argocd_server),
-    Step("root-app", "apply the root app (app of apps)", kube.apply_root_app),
+    Step(
+        "cluster-secret",
+        "write the cluster Secret: Terraform's outputs and the inputs",
+        kube.write_cluster_secret,
+    ),
+    Step(
+        "repo-credentials", "write the repository Secret (private repositories)", kube.write_repository_secret
+    ),
+    Step("root-app", "apply the root (AppProject platform, ApplicationSet root)", kube.apply_root_app),
+    Step("sync", "wait until the root and every Application are Synced and Healthy", kube.wait_for_sync),
+    Step("serve", "wait until GET /api/movies through the ALB answers 200", kube.wait_for_service),
     Step("access", "where to reach it", kube.print_access, always=True),
 )
 
@@ -61,13 +77,17 @@ def down_steps(include_state: bool) -> tuple[Step, ...]:
         ENV_INIT,
         OUTPUTS_IF_APPLIED,
         KUBECONFIG_IF_PRESENT,
-        Step("root-app-delete", "delete the root app (the app of apps)", kube.delete_root_app),
+        Step("root-delete", "delete the root ApplicationSet, then the root Application", kube.delete_root),
         Step(
-            "apps-delete",
-            "delete every application; Argo CD prunes what they deployed",
-            kube.delete_child_apps,
+            "movies-delete",
+            "delete the movie Applications, highest wave first, while KEDA and ESO still run",
+            kube.delete_movie_apps,
         ),
-        Step("prune-wait", "wait until Argo CD has pruned every application", kube.wait_for_pruning),
+        Step(
+            "platform-delete",
+            "delete the platform Applications, highest wave first",
+            kube.delete_platform_apps,
+        ),
         Step("env-destroy", "terraform destroy of the env root", tf.destroy_env),
     )
     if include_state:
@@ -81,6 +101,11 @@ STATUS = (
     ENV_INIT,
     OUTPUTS_IF_APPLIED,
     KUBECONFIG_IF_PRESENT,
+)
+
+RABBITMQ_RECOVER = (
+    *STATUS,
+    Step("rabbitmq-recover", "recreate rabbitmq-0's volume if its node is gone", rabbitmq.recover),
 )
 
 
@@ -99,17 +124,27 @@ def report_status(ctx: Context) -> bool:
     if not ctx.kubeconfig_ready:
         ctx.say("    cluster:    no kubeconfig in SSM yet")
         return False
-    healthy = True
-    for title, args in (
-        ("nodes", ("get", "nodes", "-o", "wide")),
-        ("applications", ("-n", kube.ARGOCD_NAMESPACE, "get", kube.APPLICATIONS)),
-    ):
-        code, text, err = ctx.shell.run_code(kube.kubectl(ctx, *args), capture=True)
-        if code != 0:
-            healthy = False
-            ctx.say(f"    {title}: unavailable ({' '.join(err.split()) or f'kubectl exited {code}'})")
-        else:
-            ctx.say(f"    {title}:")
-            for line in text.splitlines():
-                ctx.say(f"      {line}")
-    return healthy
+    code, text, err = ctx.shell.run_code(kube.kubectl(ctx, "get", "nodes", "-o", "wide"), capture=True)
+    if code != 0:
+        ctx.say(f"    nodes: unavailable ({' '.join(err.split()) or f'kubectl exited {code}'})")
+        return False
+    ctx.say("    nodes:")
+    for line in text.splitlines():
+        ctx.say(f"      {line}")
+    ctx.shell.show(
+        kube.kubectl(ctx, "-n", kube.ARGOCD_NAMESPACE, "get", kube.APPLICATIONS, "-o", "json").shown(
+            ctx.layout
+        )
+    )
+    try:
+        apps = kube.list_applications(ctx)
+    except StepError as err:
+        ctx.say(f"    applications: unavailable ({err})")
+        return False
+    if apps is None:
+        ctx.say("    applications: Argo CD is not installed")
+        return False
+    ctx.say("    applications:")
+    for line in argo_status.table(apps):
+        ctx.say(f"      {line}")
+    return True

@@ -1,13 +1,16 @@
 """STAND-INs and canned data for the bootstrap CLI's tests (the fixtures in conftest.py use them).
 
 Nothing here reaches AWS or a cluster: STAND-IN terraform/kubectl binaries (standin_tool.py), STAND-IN
-AWS clients (botocore Stubbers), a fake clock, and tool output in the real tools' shapes.
+AWS clients (botocore Stubbers), a STAND-IN ALB (an HTTP server on loopback), a fake clock, and tool
+output in the real tools' shapes.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -40,9 +43,24 @@ ENV_OUTPUTS = {
         "value": "cloud-design-dev.c1x2y3z4w5v6.eu-west-1.rds.amazonaws.com:5432",
     },
     "region": {"sensitive": False, "type": "string", "value": "eu-west-1"},
-    # Not one of the seven the contract names, but printed by the real env root: the CLI reads it too.
+    "master_instance_id": {"sensitive": False, "type": "string", "value": "i-0fedcba9876543210"},
+    # Not one the contract names, but printed by the real env root: the CLI reads it too.
     "kubeconfig_placeholder": {"sensitive": False, "type": "string", "value": "pending"},
 }
+MASTER = "i-0fedcba9876543210"
+IMAGES = ("api-gateway", "billing-app", "inventory-app")
+# overlays/<env>/images/kustomization.yaml: tags only; the registry comes from the cluster Secret.
+IMAGES_FIXTURE = """apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+images:
+  - {name: api-gateway, newTag: 0.1.0}
+  - {name: inventory-app, newTag: 0.1.0}
+  - {name: billing-app, newTag: 0.1.0}
+"""
+REPO_URL = "https://gitlab.com/acme/movies.git"
+ADMIN_CIDR = "198.18.7.42/32"
+# What every up test passes: the inputs git does not hold.
+INPUTS = ("--repo-url", REPO_URL, "--admin-cidr", ADMIN_CIDR)
 STATE_BUCKET = "cloud-design-tfstate-123456789012"
 STATE_OUTPUTS = {
     "state_bucket": {"sensitive": False, "type": "string", "value": STATE_BUCKET},
@@ -77,7 +95,6 @@ db_instance_class       = "db.t3.micro"
 db_allocated_storage_gb = 20
 db_multi_az             = {multi_az}
 log_retention_days      = 30
-admin_cidr              = "198.51.100.0/24"
 certificate_arn         = ""
 ecr_keep_images         = 20
 """
@@ -86,16 +103,74 @@ region       = "eu-west-1"
 encrypt      = true
 use_lockfile = true
 """
+# clusters/<env>/root.yaml in the real file's shape: an AppProject with a placeholder the cluster
+# Secret fills, and the ApplicationSet that generates the root Application.
 ROOT_APP_FIXTURE = """apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: root
-  namespace: argocd
+kind: AppProject
+metadata: {{name: platform, namespace: argocd}}
 spec:
-  project: default
-  source: {{repoURL: "https://gitlab.example.com/cloud-design.git", path: clusters/{env}/apps}}
-  destination: {{server: "https://kubernetes.default.svc", namespace: argocd}}
+  sourceRepos: ["from-cluster-secret:repo_url", "https://kedacore.github.io/charts"]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {{name: root, namespace: argocd}}
+spec:
+  generators:
+    - clusters: {{selector: {{matchLabels: {{cloud-design.io/environment: {env}}}}}}}
+  template:
+    metadata: {{name: root}}
+    spec:
+      project: platform
+      source: {{repoURL: '{{{{ index .metadata.annotations "repo_url" }}}}', path: clusters/{env}}}
+      destination: {{server: "https://kubernetes.default.svc", namespace: argocd}}
 """
+
+
+def application(
+    name: str,
+    project: str = "platform",
+    wave: int = 0,
+    sync: str = "Synced",
+    health: str = "Healthy",
+    resources: list[dict] | None = None,
+    conditions: list[dict] | None = None,
+    operation_message: str | None = None,
+) -> dict:
+    """One Application as `kubectl get applications.argoproj.io -o json` lists it (Argo CD 3.x)."""
+    status: dict = {"sync": {"status": sync}, "health": {"status": health}, "resources": resources or []}
+    if conditions:
+        status["conditions"] = conditions
+    if operation_message:
+        status["operationState"] = {"phase": "Running", "message": operation_message}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": name,
+            "namespace": "argocd",
+            "annotations": {"argocd.argoproj.io/sync-wave": str(wave)} if wave else {},
+        },
+        "spec": {"project": project},
+        "status": status,
+    }
+
+
+def applications_json(apps: list[dict]) -> str:
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": apps})
+
+
+# The Applications of a converged dev cluster, as Argo CD names and waves them (apps/).
+CHILD_APPS = [
+    application("argocd", wave=-5),
+    application("movies-namespace", wave=-4),
+    application("external-secrets", wave=-3),
+    application("keda", wave=-3),
+    application("argocd-gitlab-webhook", wave=-1),
+    application("movies-secrets", "movies", 1),
+    application("movies-rabbitmq", "movies", 2),
+    application("movies-workloads", "movies", 3),
+]
+CONVERGED = [application("root"), *CHILD_APPS]
 
 
 STATE_LIST = (
@@ -123,34 +198,18 @@ def kubectl_rules() -> list[dict]:
     return [
         {"match": ["get", "--raw", "/readyz"], "stdout": "ok"},
         {"match": ["apply", "-k"], "stdout": "deployment.apps/argocd-server serverside-applied\n"},
-        {"match": ["apply", "-f"], "stdout": "application.argoproj.io/root serverside-applied\n"},
+        {"match": ["apply", "-f", "-"], "stdout": "serverside-applied\n"},
         {
             "match": ["wait"],
             "stdout": "customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io "
             "condition met\n",
         },
         {"match": ["rollout", "status"], "stdout": 'deployment "argocd-server" successfully rolled out\n'},
-        {
-            "match": ["get", "applications.argoproj.io", "root", "-o", "json"],
-            "stdout": json.dumps(
-                {"kind": "Application", "metadata": {"name": "root", "namespace": "argocd"}}
-            ),
-        },
-        {"match": ["patch"], "stdout": "application.argoproj.io/root patched\n"},
-        {"match": ["delete"], "stdout": 'application.argoproj.io "root" deleted\n'},
-        {
-            "match": ["get", "applications.argoproj.io", "-o", "name"],
-            "stdout": "application.argoproj.io/billing\n",
-            "times": 2,
-        },
-        {"match": ["get", "applications.argoproj.io", "-o", "name"], "stdout": ""},
+        {"match": ["delete"], "stdout": "deleted\n"},
+        {"match": ["get", "applications.argoproj.io", "-o", "json"], "stdout": applications_json(CONVERGED)},
         {
             "match": ["get", "nodes"],
             "stdout": "NAME STATUS ROLES AGE VERSION\nip-10-0-0-10 Ready control-plane 1h v1.34.1+k3s1\n",
-        },
-        {
-            "match": ["get", "applications.argoproj.io"],
-            "stdout": "NAME SYNC STATUS HEALTH STATUS\nroot Synced Healthy\n",
         },
     ]
 
@@ -175,6 +234,12 @@ class Standins:
         log = self.home / "calls.jsonl"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
+    def applied(self) -> list[dict]:
+        """Every object kubectl was given on stdin (`apply -f -` of a v1 List), in order."""
+        return [
+            item for call in self.calls() if call.get("stdin") for item in json.loads(call["stdin"])["items"]
+        ]
+
     def reset_log(self) -> None:
         for name in ("calls.jsonl", "terraform-used.json", "kubectl-used.json"):
             (self.home / name).unlink(missing_ok=True)
@@ -188,7 +253,9 @@ class StubbedAws(Aws):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clients = {name: boto3.client(name, region_name="eu-west-1") for name in ("ssm", "sts", "s3")}
+        self.clients = {
+            name: boto3.client(name, region_name="eu-west-1") for name in ("ssm", "sts", "s3", "ecr")
+        }
         self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
         for stubber in self.stubbers.values():
             stubber.activate()
@@ -205,18 +272,49 @@ class StubbedAws(Aws):
     def s3(self, region: str):
         return self.clients["s3"]
 
-    def not_yet(self, name: str = "/cloud-design/dev/kubeconfig") -> None:
-        self.stubber.add_client_error(
-            "get_parameter",
-            service_error_code="ParameterNotFound",
-            http_status_code=400,
-            expected_params={"Name": name, "WithDecryption": True},
+    def ecr(self, region: str):
+        return self.clients["ecr"]
+
+    def described(self, description: str | None, name: str = "/cloud-design/dev/kubeconfig") -> None:
+        """describe-parameters: the parameter with this description (None: no such parameter yet)."""
+        found = (
+            []
+            if description is None
+            else [{"Name": name, "Type": "SecureString", "Description": description}]
+        )
+        self.stubber.add_response(
+            "describe_parameters",
+            {"Parameters": found},
+            expected_params={"ParameterFilters": [{"Key": "Name", "Option": "Equals", "Values": [name]}]},
         )
 
-    def holds(self, value: str = KUBECONFIG, name: str = "/cloud-design/dev/kubeconfig") -> None:
+    def not_yet(self, name: str = "/cloud-design/dev/kubeconfig") -> None:
+        """Terraform's parameter, not yet overwritten by the master (its own description)."""
+        self.described("Admin kubeconfig of cloud-design-dev, published by the master at boot", name)
+
+    def holds(
+        self, value: str = KUBECONFIG, name: str = "/cloud-design/dev/kubeconfig", publisher: str = MASTER
+    ) -> None:
+        """The parameter as the master `publisher` wrote it: its description, then its value."""
+        self.described(f"published by {publisher}", name)
         parameter = {"Name": name, "Type": "SecureString", "Value": value, "Version": 1}
         self.stubber.add_response(
             "get_parameter", {"Parameter": parameter}, expected_params={"Name": name, "WithDecryption": True}
+        )
+
+    def images_present(self, tag: str = "0.1.0", env: str = "dev") -> None:
+        """describe-images finds each image's pinned tag (the images step asks in name order)."""
+        for image in IMAGES:
+            repository = f"cloud-design/{env}/{image}"
+            self.stubbers["ecr"].add_response(
+                "describe_images",
+                {"imageDetails": [{"repositoryName": repository, "imageTags": [tag]}]},
+                expected_params={"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
+            )
+
+    def image_missing(self) -> None:
+        self.stubbers["ecr"].add_client_error(
+            "describe_images", service_error_code="ImageNotFoundException", http_status_code=400
         )
 
     def account(self, account: str = "123456789012") -> None:
@@ -265,3 +363,42 @@ class Result:
     def commands(self) -> list[str]:
         """The commands the CLI printed ("$ ..." lines), without their notes."""
         return [line[2:].split("   # ")[0] for line in self.out.splitlines() if line.startswith("$ ")]
+
+
+@dataclass
+class AlbStandIn:
+    """STAND-IN for the ALB: answers GET /api/movies with the queued statuses (the last one repeats)."""
+
+    statuses: list[int] = field(default_factory=lambda: [200])
+    requests: list[str] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> AlbStandIn:
+        alb = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+                alb.requests.append(self.path)
+                status = alb.statuses.pop(0) if len(alb.statuses) > 1 else alb.statuses[0]
+                body = b'{"movies": []}' if self.path == "/api/movies" and status == 200 else b"{}"
+                self.send_response(status if self.path == "/api/movies" else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,4 +1,5 @@
-"""Fixtures for the bootstrap CLI: a checkout tree, STAND-IN terraform/kubectl binaries, STAND-IN AWS.
+"""Fixtures for the bootstrap CLI: a checkout tree, STAND-IN terraform/kubectl binaries, STAND-IN AWS,
+a STAND-IN ALB.
 
 Nothing here reaches AWS or a cluster. What is real: the CLI's argument parsing, step order, the argv it
 builds (through python-terraform), the files it reads and writes, and the parsing of tool output.
@@ -6,9 +7,11 @@ builds (through python-terraform), the files it reads and writes, and the parsin
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +20,12 @@ from cloudctl.bootstrap import commands
 from cloudctl.bootstrap.waits import WaitPolicy
 from cloudctl_fakes import (
     BACKEND_FIXTURE,
+    ENV_OUTPUTS,
     HERE,
+    IMAGES_FIXTURE,
     ROOT_APP_FIXTURE,
     TFVARS_FIXTURE,
+    AlbStandIn,
     FakeClock,
     Result,
     Standins,
@@ -42,6 +48,8 @@ def repo(tmp_path: Path) -> Path:
         (root / f"clusters/{env}/argocd").mkdir(parents=True)
         (root / f"clusters/{env}/argocd/kustomization.yaml").write_text("resources: [install.yaml]\n")
         (root / f"clusters/{env}/root.yaml").write_text(ROOT_APP_FIXTURE.format(env=env))
+        (root / f"overlays/{env}/images").mkdir(parents=True)
+        (root / f"overlays/{env}/images/kustomization.yaml").write_text(IMAGES_FIXTURE)
     return root
 
 
@@ -78,6 +86,18 @@ def standins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials: N
     monkeypatch.setenv("STANDIN_DIR", str(home))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return found
+
+
+@pytest.fixture
+def alb(standins: Standins) -> Iterator[AlbStandIn]:
+    """A STAND-IN ALB on loopback, and the env root's outputs naming it as alb_dns_name."""
+    server = AlbStandIn().start()
+    outputs = {**ENV_OUTPUTS, "alb_dns_name": {**ENV_OUTPUTS["alb_dns_name"], "value": server.host}}
+    standins.prepend(
+        "terraform", {"match": ["output", "-json"], "cwd": "envs/dev", "stdout": json.dumps(outputs)}
+    )
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """STAND-IN for the terraform and kubectl binaries (no AWS, no cluster, no providers on this machine).
 
 Installed first on PATH by the `standins` fixture as `terraform` and `kubectl`. Each call appends
-{"tool", "argv", "cwd"} to $STANDIN_DIR/calls.jsonl, then answers from $STANDIN_DIR/<tool>-rules.json:
+{"tool", "argv", "cwd", "stdin", "tf_vars"} to $STANDIN_DIR/calls.jsonl (stdin read only for
+`-f -`: the objects an apply was given; tf_vars: the TF_VAR_* variables it ran with), then answers from $STANDIN_DIR/<tool>-rules.json:
 the first rule whose "match" tokens all appear in argv (and, if given, whose "cwd" ends the working
 directory) prints its stdout/stderr and exits with its code. A rule with "times" is used up after that
 many answers, so a test can script "not yet, not yet, done". No rule matched: exit 97, loudly.
@@ -16,8 +17,11 @@ from pathlib import Path
 def main() -> int:
     tool, argv = sys.argv[1], sys.argv[2:]
     home = Path(os.environ["STANDIN_DIR"])
+    stdin = sys.stdin.read() if "-" in argv else None
     with (home / "calls.jsonl").open("a") as log:
-        log.write(json.dumps({"tool": tool, "argv": argv, "cwd": os.getcwd()}) + "\n")
+        tf_vars = {key: value for key, value in os.environ.items() if key.startswith("TF_VAR_")}
+        record = {"tool": tool, "argv": argv, "cwd": os.getcwd(), "stdin": stdin, "tf_vars": tf_vars}
+        log.write(json.dumps(record) + "\n")
     rules_file = home / f"{tool}-rules.json"
     rules = json.loads(rules_file.read_text())
     used_file = home / f"{tool}-used.json"

@@ -1,29 +1,53 @@
-"""cloudctl down against STAND-IN terraform/kubectl binaries and STAND-IN AWS (botocore Stubbers)."""
+"""cloudctl down and status against STAND-IN terraform/kubectl binaries and STAND-IN AWS (botocore
+Stubbers); the kubectl stand-in answers recorded `get applications -o json` lists."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from cloudctl_fakes import KUBECONFIG, STATE_BUCKET
+from cloudctl_fakes import (
+    ADMIN_CIDR,
+    CHILD_APPS,
+    CONVERGED,
+    KUBECONFIG,
+    STATE_BUCKET,
+    application,
+    applications_json,
+)
 
+WAIT = ["--ignore-not-found", "--wait=true", "--timeout=900s"]
+LIST = ["-n", "argocd", "get", "applications.argoproj.io", "-o", "json"]
+
+
+def deleting(kind: str, *names: str) -> list[str]:
+    return ["-n", "argocd", "delete", kind, *names, *WAIT]
+
+
+# Dependency order: the root (ApplicationSet first, else it regenerates the Application), then the
+# movie Applications, highest wave first, each gone before the next, while KEDA and ESO still run;
+# then the platform ones, highest wave first.
 KUBE_DOWN = [
-    [
-        "-n",
-        "argocd",
-        "delete",
-        "applications.argoproj.io",
-        "root",
-        "--ignore-not-found",
-        "--wait=true",
-        "--timeout=900s",
-    ],
-    ["-n", "argocd", "delete", "applications.argoproj.io", "--all", "--ignore-not-found", "--wait=false"],
-    # The stand-in lists one application twice before Argo CD has pruned everything.
-    ["-n", "argocd", "get", "applications.argoproj.io", "-o", "name"],
-    ["-n", "argocd", "get", "applications.argoproj.io", "-o", "name"],
-    ["-n", "argocd", "get", "applications.argoproj.io", "-o", "name"],
+    deleting("applicationsets.argoproj.io", "root"),
+    deleting("applications.argoproj.io", "root"),
+    LIST,
+    deleting("applications.argoproj.io", "movies-workloads"),
+    deleting("applications.argoproj.io", "movies-rabbitmq"),
+    deleting("applications.argoproj.io", "movies-secrets"),
+    LIST,
+    deleting("applications.argoproj.io", "argocd-gitlab-webhook"),
+    deleting("applications.argoproj.io", "external-secrets", "keda"),
+    deleting("applications.argoproj.io", "movies-namespace"),
+    deleting("applications.argoproj.io", "argocd"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def cluster_after_the_root(standins):
+    """What Argo CD lists once the root is deleted: every child, then (movies gone) the platform ones."""
+    platform = [app for app in CHILD_APPS if app["spec"]["project"] == "platform"]
+    standins.prepend("kubectl", {"match": LIST, "stdout": applications_json(platform)})
+    standins.prepend("kubectl", {"match": LIST, "stdout": applications_json(CHILD_APPS), "times": 1})
 
 
 @pytest.fixture
@@ -33,7 +57,17 @@ def kubeconfig(tmp_path):
 
 def down(run, repo, kubeconfig, *extra):
     return run(
-        "down", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", str(kubeconfig), "--yes", *extra
+        "down",
+        "--env",
+        "dev",
+        "--repo-root",
+        str(repo),
+        "--kubeconfig",
+        str(kubeconfig),
+        "--admin-cidr",
+        ADMIN_CIDR,
+        "--yes",
+        *extra,
     )
 
 
@@ -55,8 +89,7 @@ def test_down_prunes_the_apps_then_destroys_the_env_and_keeps_the_state_root(
     assert result.code == 0, result.err
     calls = summary(standins)
     assert [argv for tool, argv, _ in calls if tool == "kubectl"] == KUBE_DOWN
-    assert "still pruning: application.argoproj.io/billing" in result.out
-    assert clock.sleeps == 2
+    assert "wave 3: movies-workloads" in result.out and "wave -3: external-secrets keda" in result.out
     terraform = [(argv[0], folder) for tool, argv, folder in calls if tool == "terraform"]
     assert terraform == [
         ("init", "state"),
@@ -67,6 +100,8 @@ def test_down_prunes_the_apps_then_destroys_the_env_and_keeps_the_state_root(
     ]
     last_kubectl = max(i for i, call in enumerate(calls) if call[0] == "kubectl")
     assert calls[-1][1][0] == "destroy" and last_kubectl < len(calls) - 1  # pruned before destroying
+    destroy = standins.calls()[-1]
+    assert destroy["tf_vars"] == {"TF_VAR_admin_cidr": ADMIN_CIDR}
     env_init = next(argv for tool, argv, folder in calls if folder == "dev" and argv[0] == "init")
     assert env_init[-2:] == ["-backend-config=backend.hcl", f"-backend-config=bucket={STATE_BUCKET}"]
     assert kubeconfig.read_text() == KUBECONFIG
@@ -113,22 +148,25 @@ def test_down_stops_before_destroying_when_the_apps_cannot_be_deleted(
         'User "system:anonymous" '
         "cannot delete resource\n"
     )
-    standins.prepend("kubectl", {"match": ["delete", "root"], "exit": 1, "stderr": forbidden})
+    standins.prepend(
+        "kubectl", {"match": ["delete", "applications.argoproj.io", "root"], "exit": 1, "stderr": forbidden}
+    )
     ssm.holds()
 
     result = down(run, repo, kubeconfig)
 
     assert result.code == 1
     assert result.err.startswith(
-        "cloudctl down: error: step root-app-delete failed: cannot delete application root: "
+        "cloudctl down: error: step root-delete failed: cannot delete application root: "
         "Error from server "
         "(Forbidden)"
     )
-    assert "--from root-app-delete`" in result.err and "--yes" in result.err
+    assert "--from root-delete`" in result.err and "--yes" in result.err
     assert not any(argv[0] == "destroy" for _, argv, _ in summary(standins))
 
 
 def test_status_reports_outputs_nodes_and_applications(run, repo, standins, ssm, clock, kubeconfig):
+    standins.prepend("kubectl", {"match": LIST, "stdout": applications_json(CONVERGED)})
     ssm.holds()
 
     result = run("status", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", str(kubeconfig))
@@ -140,7 +178,9 @@ def test_status_reports_outputs_nodes_and_applications(run, repo, standins, ssm,
         in result.out
     )
     assert "ip-10-0-0-10 Ready control-plane" in result.out
-    assert "root Synced Healthy" in result.out
+    assert "      NAME                   WAVE  SYNC    HEALTH   MESSAGE\n" in result.out
+    assert "      root                   0     Synced  Healthy\n" in result.out
+    assert "      movies-workloads       3     Synced  Healthy\n" in result.out
     assert not any(call["argv"][0] in ("apply", "destroy", "delete") for call in standins.calls())
 
 
@@ -168,7 +208,7 @@ def test_status_with_an_unreachable_cluster_says_so_and_exits_3(run, repo, stand
 def test_plan_reports_each_root(run, repo, standins, ssm, exit_code, verdict):
     standins.prepend("terraform", {"match": ["plan"], "exit": exit_code, "stdout": "Plan: ...\n"})
 
-    result = run("plan", "--env", "dev", "--repo-root", str(repo))
+    result = run("plan", "--env", "dev", "--repo-root", str(repo), "--admin-cidr", ADMIN_CIDR)
 
     assert result.code == 0, result.err
     assert f"infrastructure/terraform/state: {verdict}" in result.out
@@ -188,7 +228,7 @@ def test_a_failing_plan_is_a_failed_step(run, repo, standins, ssm):
         },
     )
 
-    result = run("plan", "--env", "dev", "--repo-root", str(repo))
+    result = run("plan", "--env", "dev", "--repo-root", str(repo), "--admin-cidr", ADMIN_CIDR)
 
     assert result.code == 1
     assert "cloudctl plan: error: step env-plan failed: `terraform plan` exited 1" in result.err
@@ -204,7 +244,7 @@ def test_state_outputs_without_the_bucket_are_named(run, repo, standins, ssm):
         },
     )
 
-    result = run("plan", "--env", "dev", "--repo-root", str(repo))
+    result = run("plan", "--env", "dev", "--repo-root", str(repo), "--admin-cidr", ADMIN_CIDR)
 
     assert result.code == 1
     assert (
@@ -212,3 +252,85 @@ def test_state_outputs_without_the_bucket_are_named(run, repo, standins, ssm):
         "was the state root "
         "applied?" in result.err
     )
+
+
+def test_plan_passes_the_admin_cidr_to_the_env_root_only(run, repo, standins, ssm):
+    assert run("plan", "--env", "dev", "--repo-root", str(repo), "--admin-cidr", ADMIN_CIDR).code == 0
+
+    plans = [
+        (call["cwd"].rsplit("/", 1)[-1], call["tf_vars"])
+        for call in standins.calls()
+        if call["argv"][0] == "plan"
+    ]
+    assert plans == [("state", {}), ("dev", {"TF_VAR_admin_cidr": ADMIN_CIDR})]
+
+
+@pytest.mark.parametrize("command", ["plan", "down"])
+def test_plan_and_down_need_the_admin_cidr(run, repo, standins, ssm, command):
+    confirm = {"plan": "--dry-run", "down": "--yes"}[command]
+
+    result = run(command, "--env", "dev", "--repo-root", str(repo), confirm)
+
+    assert result.code == 1
+    assert result.err == (
+        f"cloudctl {command}: error: --admin-cidr required (as flags, or keys admin_cidr in --config FILE)\n"
+    )
+    assert standins.calls() == []
+
+
+def test_status_prints_one_row_per_application_with_argo_cds_message(
+    run, repo, standins, ssm, clock, kubeconfig
+):
+    degraded = application(
+        "movies-workloads",
+        "movies",
+        3,
+        sync="Synced",
+        health="Degraded",
+        resources=[
+            {
+                "group": "apps",
+                "kind": "Deployment",
+                "namespace": "movies-dev",
+                "name": "api-gateway",
+                "status": "Synced",
+                "health": {"status": "Degraded", "message": "Deployment has timed out progressing."},
+            }
+        ],
+    )
+    apps = [application("root"), *CHILD_APPS[:-1], degraded]
+    standins.prepend("kubectl", {"match": LIST, "stdout": applications_json(apps)})
+    ssm.holds()
+
+    result = run("status", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", str(kubeconfig))
+
+    assert result.code == 0, result.err
+    rows = [line.split() for line in result.out.splitlines() if line.startswith("      ")][2:]
+    assert [row[:4] for row in rows if row[0] != "NAME"][-9:] == [
+        ["root", "0", "Synced", "Healthy"],
+        ["argocd", "-5", "Synced", "Healthy"],
+        ["movies-namespace", "-4", "Synced", "Healthy"],
+        ["external-secrets", "-3", "Synced", "Healthy"],
+        ["keda", "-3", "Synced", "Healthy"],
+        ["argocd-gitlab-webhook", "-1", "Synced", "Healthy"],
+        ["movies-secrets", "1", "Synced", "Healthy"],
+        ["movies-rabbitmq", "2", "Synced", "Healthy"],
+        ["movies-workloads", "3", "Synced", "Degraded"],
+    ]
+    assert (
+        "Degraded  Deployment movies-dev/api-gateway Degraded (Deployment has timed out progressing.)"
+        in result.out
+    )
+
+
+def test_status_and_down_ignore_a_kubeconfig_a_previous_master_published(
+    run, repo, standins, ssm, clock, kubeconfig
+):
+    ssm.described("published by i-0000000000000old0")
+
+    result = down(run, repo, kubeconfig)
+
+    assert result.code == 0, result.err
+    assert "a previous master" in result.out and "no cluster to talk to" in result.out
+    assert not any(call["tool"] == "kubectl" for call in standins.calls())
+    assert not kubeconfig.exists()

@@ -6,11 +6,13 @@ import subprocess
 import sys
 
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
-from cloudctl_fakes import STATE_BUCKET
+from cloudctl_fakes import ADMIN_CIDR, INPUTS, STATE_BUCKET
 
 KUBE = "kubectl --kubeconfig /k/dev.yaml"
 STATE = "(cd infrastructure/terraform/state && terraform"
 DEV = "(cd infrastructure/terraform/envs/dev && terraform"
+# plan, apply and destroy of the env root get the admin CIDR, which git does not hold.
+DEV_VARS = f"(cd infrastructure/terraform/envs/dev && TF_VAR_admin_cidr={ADMIN_CIDR} terraform"
 BUCKET_PLACEHOLDER = "'-backend-config=bucket=<state_bucket output of the state root>'"
 # Run only when this machine lacks the state root's local state while the bucket exists (state-adopt).
 ADOPT = [
@@ -24,8 +26,11 @@ UP_PLAN = [
     f"{STATE} apply -input=false -auto-approve)",
     f"{STATE} output -json)",
     f"{DEV} init -input=false -no-color -reconfigure -backend-config=backend.hcl {BUCKET_PLACEHOLDER})",
-    f"{DEV} apply -input=false -auto-approve)",
+    f"{DEV_VARS} apply -input=false -auto-approve)",
     f"{DEV} output -json)",
+    "aws ecr describe-images --repository-name <each of ecr_repository_urls> "
+    "--image-ids imageTag=<its newTag in overlays/dev/images/kustomization.yaml>",
+    "python-gitlab: pipelines.create(ref=main, BUILD_ALL=true)",
     "aws ssm get-parameter --region eu-west-1 --name /cloud-design/dev/kubeconfig --with-decryption "
     "> /k/dev.yaml",
     f"{KUBE} get --raw /readyz",
@@ -33,13 +38,29 @@ UP_PLAN = [
     f"{KUBE} wait --for condition=established --timeout=120s crd/applications.argoproj.io "
     "crd/applicationsets.argoproj.io crd/appprojects.argoproj.io",
     f"{KUBE} -n argocd rollout status deployment/argocd-server --timeout=600s",
-    f"{KUBE} apply --server-side --force-conflicts -f clusters/dev/root.yaml",
+    f"{KUBE} apply --server-side --force-conflicts -f -",  # the cluster Secret
+    f"{KUBE} apply --server-side --force-conflicts -f -",  # root.yaml's objects
+    f"{KUBE} -n argocd get applications.argoproj.io -o json",
+    "curl -fsS http://<alb_dns_name>/api/movies",
 ]
+
+
+# The inputs each command needs (up: all; plan and down: the admin CIDR; status: none).
+NEEDS = {"up": INPUTS, "down": ("--admin-cidr", ADMIN_CIDR), "plan": ("--admin-cidr", ADMIN_CIDR)}
 
 
 def dry(run, repo, command, env="dev", *extra):
     return run(
-        command, "--env", env, "--repo-root", str(repo), "--kubeconfig", f"/k/{env}.yaml", "--dry-run", *extra
+        command,
+        "--env",
+        env,
+        "--repo-root",
+        str(repo),
+        "--kubeconfig",
+        f"/k/{env}.yaml",
+        "--dry-run",
+        *NEEDS.get(command, ()),
+        *extra,
     )
 
 
@@ -63,23 +84,27 @@ def test_dry_run_needs_no_tools_and_no_credentials(run, repo, monkeypatch, tmp_p
     result = dry(run, repo, "up", "prod")
 
     assert result.code == 0, result.err
-    assert "(cd infrastructure/terraform/envs/prod && terraform apply -input=false -auto-approve)" in (
-        result.commands()
+    assert (
+        f"(cd infrastructure/terraform/envs/prod && TF_VAR_admin_cidr={ADMIN_CIDR} terraform apply "
+        "-input=false -auto-approve)" in result.commands()
     )
 
 
-def test_dry_run_prints_the_same_plan_as_the_real_run_issues(run, repo, standins, ssm, clock):
+def test_dry_run_prints_the_same_plan_as_the_real_run_issues(run, repo, standins, ssm, clock, alb):
     """Every command the dry run prints is the one the real run executes, in the same order."""
     planned = dry(run, repo, "up")
+    ssm.images_present()
     ssm.holds()
-    real = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    real = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert real.code == 0, real.err
     # This machine has the state root's state, so no adoption; the real run knows the bucket's name.
     expected = [
-        line.replace(BUCKET_PLACEHOLDER, f"-backend-config=bucket={STATE_BUCKET}")
+        line.replace(BUCKET_PLACEHOLDER, f"-backend-config=bucket={STATE_BUCKET}").replace(
+            "<alb_dns_name>", alb.host
+        )
         for line in planned.commands()
-        if line not in ADOPT
+        if line not in ADOPT and not line.startswith("python-gitlab")  # the images are there: no build
     ]
     assert real.commands() == expected
 
@@ -91,14 +116,16 @@ def test_down_dry_run_deletes_the_apps_before_destroying_and_the_state_root_last
     plan = result.commands()
     assert standins.calls() == []
     order = [
+        f"{KUBE} -n argocd delete applicationsets.argoproj.io root --ignore-not-found --wait=true "
+        "--timeout=900s",
         f"{KUBE} -n argocd delete applications.argoproj.io root --ignore-not-found --wait=true "
         "--timeout=900s",
-        f"{KUBE} -n argocd delete applications.argoproj.io --all --ignore-not-found --wait=false",
-        f"{KUBE} -n argocd get applications.argoproj.io -o name",
-        f"{DEV} destroy -input=false -auto-approve)",
+        f"{KUBE} -n argocd get applications.argoproj.io -o json",  # the movie Applications, by wave
+        f"{KUBE} -n argocd get applications.argoproj.io -o json",  # then the platform ones
+        f"{DEV_VARS} destroy -input=false -auto-approve)",
         f"{STATE} destroy -input=false -auto-approve)",
     ]
-    positions = [plan.index(line) for line in order]
+    positions = [plan.index(line, plan.index(order[i - 1]) + 1 if i else 0) for i, line in enumerate(order)]
     assert positions == sorted(positions)
     assert plan[-1] == order[-1]
 
@@ -108,7 +135,7 @@ def test_down_keeps_the_state_root_without_the_flag(run, repo, standins, ssm):
 
     assert result.code == 0
     assert not any(line.startswith(f"{STATE} destroy") for line in result.commands())
-    assert result.commands()[-1] == f"{DEV} destroy -input=false -auto-approve)"
+    assert result.commands()[-1] == f"{DEV_VARS} destroy -input=false -auto-approve)"
 
 
 def test_plan_dry_run(run, repo, standins, ssm):
@@ -118,7 +145,8 @@ def test_plan_dry_run(run, repo, standins, ssm):
     plans = [line for line in result.commands() if " plan " in line]
     assert plans == [
         f"{STATE} plan -input=false -no-color -detailed-exitcode)",
-        "(cd infrastructure/terraform/envs/prod && terraform plan -input=false -no-color -detailed-exitcode)",
+        "(cd infrastructure/terraform/envs/prod && TF_VAR_admin_cidr=198.18.7.42/32 terraform plan -input=false "
+        "-no-color -detailed-exitcode)",
     ]
     assert standins.calls() == []
 
@@ -126,7 +154,18 @@ def test_plan_dry_run(run, repo, standins, ssm):
 def test_the_installed_cli_dry_runs_up_against_this_checkout():
     """End to end through `python -m cloudctl` (all command modules) and this checkout's real files."""
     done = subprocess.run(
-        [sys.executable, "-m", "cloudctl", "up", "--env", "dev", "--kubeconfig", "/k/dev.yaml", "--dry-run"],
+        [
+            sys.executable,
+            "-m",
+            "cloudctl",
+            "up",
+            "--env",
+            "dev",
+            "--kubeconfig",
+            "/k/dev.yaml",
+            "--dry-run",
+            *INPUTS,
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cloudctl.bootstrap import commands
-from cloudctl_fakes import StubbedAws
+from cloudctl_fakes import ADMIN_CIDR, INPUTS, StubbedAws
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ def test_a_missing_tool_is_one_line_before_anything_runs(run, repo, standins, ss
     standins.remove(tool)
     monkeypatch.setenv("PATH", str(standins.bin))  # only the stand-ins: the machine's tools must not count
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err == f"cloudctl up: error: {tool} not found on PATH: {hint}\n"
@@ -30,7 +30,7 @@ def test_plan_does_not_need_kubectl(run, repo, standins, ssm, monkeypatch):
     standins.remove("kubectl")
     monkeypatch.setenv("PATH", str(standins.bin))
 
-    result = run("plan", "--env", "dev", "--repo-root", str(repo))
+    result = run("plan", "--env", "dev", "--repo-root", str(repo), "--admin-cidr", ADMIN_CIDR)
 
     assert result.code == 0, result.err
     assert "infrastructure/terraform/envs/dev: changes pending" in result.out
@@ -40,7 +40,7 @@ def test_missing_aws_credentials_is_one_line_before_anything_runs(run, repo, sta
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err == (
@@ -53,7 +53,7 @@ def test_missing_aws_credentials_is_one_line_before_anything_runs(run, repo, sta
 def test_missing_gitops_files_are_named_before_anything_runs(run, repo, standins, ssm):
     (repo / "clusters/dev/root.yaml").unlink()
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err == f"cloudctl up: error: missing in the checkout {repo}: clusters/dev/root.yaml\n"
@@ -64,7 +64,7 @@ def test_tfvars_of_another_environment_are_refused(run, repo, standins, ssm):
     tfvars = repo / "infrastructure/terraform/envs/dev/terraform.tfvars"
     tfvars.write_text(tfvars.read_text().replace('environment             = "dev"', 'environment = "prod"'))
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err == (
@@ -79,7 +79,7 @@ def test_unparseable_tfvars_is_one_line(run, repo, standins, ssm):
         'region = "eu-west-1\nenvironment =\n'
     )
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err.startswith("cloudctl up: error: ") and result.err.count("\n") == 1
@@ -97,7 +97,7 @@ def test_credentials_sts_rejects_are_one_line_before_anything_runs(run, repo, st
     )
     monkeypatch.setattr(commands, "aws_factory", lambda: stub)
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 1
     assert result.err == (
@@ -106,10 +106,11 @@ def test_credentials_sts_rejects_are_one_line_before_anything_runs(run, repo, st
     assert standins.calls() == []
 
 
-def test_the_preflight_names_the_account_it_will_change(run, repo, standins, ssm, clock):
+def test_the_preflight_names_the_account_it_will_change(run, repo, standins, ssm, clock, alb):
+    ssm.images_present()
     ssm.holds()
 
-    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml")
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
 
     assert result.code == 0, result.err
     assert result.out.startswith("preflight: terraform, kubectl on PATH; AWS account 123456789012\n")
