@@ -234,6 +234,45 @@ def test_the_retried_build_skips_exactly_the_images_already_pushed(
     assert f"cloud-design/dev/billing-app:{SHA}: not there yet" in out
 
 
+def test_the_retried_build_job_then_skips_its_push(oci_registry, pushed_once, tmp_path):
+    """The build job itself, run by gitlab-ci-local's shell executor with the dotenv present-images wrote."""
+    import gitlab_ci_local
+
+    dotenv = tmp_path / "present.env"
+    cli(
+        "present-images",
+        "--env",
+        "dev",
+        "--tag",
+        SHA,
+        "--registry",
+        oci_registry,
+        "--dotenv",
+        str(dotenv),
+        "--repo",
+        str(ROOT),
+    )
+    present = dotenv.read_text().strip().split("=", 1)[1]
+    base = gitlab_ci_local.base_repository(tmp_path / "origin")
+    clone = gitlab_ci_local.pipeline_clone(base, tmp_path / "pipeline", ["services/api-gateway/app.py"])
+    variables = {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_PROJECT_DIR": str(clone),
+        "CI_COMMIT_SHA": SHA,  # the commit present-images looked up
+        "PRESENT_IMAGES": present,
+        "AWS_ACCOUNT_ID": "123456789012",
+        "AWS_REGION": "eu-west-1",
+    }
+    job = gitlab_ci_local.run(clone, "--force-shell-executor", "build-api-gateway", variables=variables)
+    log = job.stdout + job.stderr
+    assert job.returncode == 0, log[-3000:]
+    assert "PASS" in log  # /kaniko/executor does not exist here: the job did not call it
+    destination = f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/dev/api-gateway:{SHA}"
+    assert f"{destination} is already in ECR (an earlier run built this commit): no build, no push" in log
+    # ... and still hands its tag to deploy-dev, which commits it to dev
+    assert (clone / ".build/images/api-gateway").read_text() == f"api-gateway={SHA}\n"
+
+
 def test_an_unreachable_registry_is_an_error_not_an_absent_tag(capsys):
     closed = f"127.0.0.1:{free_port()}"
     with pytest.raises(

@@ -54,8 +54,8 @@ def test_the_schema_check_rejects_a_broken_pipeline(tmp_path):
 
 
 def test_every_make_target_the_jobs_call_exists():
-    targets = {m for line in scripts() for m in re.findall(r"(?:^|&& |; )make ([a-z][a-z-]*)", line)}
-    assert {"lint", "validate", "policy-report", "diff"} <= targets
+    targets = {m for line in scripts() for m in re.findall(r"(?:^|&& |; )make ([a-z][a-z0-9-]*)", line)}
+    assert {"lint", "validate", "policy-report", "diff", "e2e"} <= targets
     for target in targets:
         dry = subprocess.run(
             ["make", "-n", target, "BASE=HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
@@ -78,7 +78,7 @@ def test_every_cloudctl_command_the_jobs_call_parses():
 
 def test_images_are_pinned_to_exact_versions():
     variables = load()["variables"]
-    for name in ("PYTHON_IMAGE", "TERRAFORM_IMAGE", "KANIKO_IMAGE"):
+    for name in ("PYTHON_IMAGE", "TERRAFORM_IMAGE", "KANIKO_IMAGE", "DIND_IMAGE"):
         image = variables[name]
         assert re.search(r":v?\d+\.\d+\.\d+", image), f"{name}={image} is not an exact version"
     # TERRAFORM_IMAGE runs the release required_version names: test_terraform_versions.py holds them equal.
@@ -105,12 +105,18 @@ def test_the_bot_commit_cannot_start_a_pipeline_loop():
 def test_each_service_is_rebuilt_only_when_it_or_the_shared_code_changes(job, folder, image):
     spec = load()[job]
     assert spec["variables"] == {"SERVICE_DIR": folder, "IMAGE_NAME": image}
-    (rule,) = spec["rules"]
-    assert rule["changes"] == [f"services/{folder}/**/*", "services/common/**/*"]
+    build_all, push = spec["rules"]
+    assert "changes" not in build_all and push["changes"] == [
+        f"services/{folder}/**/*",
+        "services/common/**/*",
+    ]
     assert (ROOT / "services" / folder / "Dockerfile").is_file()
     kaniko = " ".join(str(line) for line in load()[".kaniko"]["script"])
     assert '--context "$CI_PROJECT_DIR/services"' in kaniko
-    assert "cloud-design/dev/$IMAGE_NAME:$CI_COMMIT_SHA" in kaniko
+    # the destination is the repository registry.py names (and present-images looks up)
+    from cloudctl.delivery import registry
+
+    assert f"$ECR_REGISTRY/{registry.repository_name('dev', '$IMAGE_NAME')}:$CI_COMMIT_SHA" in kaniko
 
 
 def test_aws_access_is_oidc_only_and_no_secret_is_written_here():
@@ -237,7 +243,9 @@ def test_the_outage_job_owns_its_servers_and_runs_only_the_server_control_tests(
     assert "postgresql-15" in installs and "rabbitmq-server" in installs
     assert job["script"] == [".ci/ensure-services", "make test-server-control"]
     assert "variables" not in job  # 127.0.0.1, the default: servers pg_ctlcluster and rabbitmqctl control
-    assert {"job": "test-outages"} in load()["deploy-dev"]["needs"]
+    assert {"job": "test-outages", "optional": True} in load()["deploy-dev"][
+        "needs"
+    ]  # see the push pipeline test
 
 
 def test_the_server_control_selection_is_the_disruptive_tests_and_the_rabbitmqctl_test():
@@ -281,3 +289,111 @@ def test_every_marker_the_pipeline_and_the_make_targets_select_is_registered_and
         "not",
     }
     assert used == {SERVER_CONTROL} and used <= registered
+
+
+# --- which jobs a pipeline runs: rules evaluated by gitlab-ci-local, as GitLab evaluates them ---
+BUILDS = {"build-api-gateway", "build-inventory", "build-billing"}
+CHECKS = {"lint", "test", "test-outages", "validate", "checkov"}
+DELIVERY = BUILDS | {"present-images", "deploy-dev"}
+PUSH = {"CI_PIPELINE_SOURCE": "push"}
+MR = {"CI_PIPELINE_SOURCE": "merge_request_event"}
+E2E_TREES = ["base", "overlays", "apps", "clusters", "services"]
+PIPELINES = {
+    "push api-gateway": (["services/api-gateway/app.py"], PUSH, "main"),
+    "push common": (["services/common/db.py"], PUSH, "main"),
+    "push docs": (["docs/delivery.md"], PUSH, "main"),
+    "push api-gateway, BUILD_ALL set as a project variable": (
+        ["services/api-gateway/app.py"],
+        {**PUSH, "BUILD_ALL": "true"},
+        "main",
+    ),
+    "api BUILD_ALL": ([], {"CI_PIPELINE_SOURCE": "api", "BUILD_ALL": "true"}, "main"),
+    "schedule BUILD_ALL": ([], {"CI_PIPELINE_SOURCE": "schedule", "BUILD_ALL": "true"}, "main"),
+    "web": ([], {"CI_PIPELINE_SOURCE": "web"}, "main"),
+    "api BUILD_ALL on another branch": (
+        [],
+        {"CI_PIPELINE_SOURCE": "api", "BUILD_ALL": "true", "CI_COMMIT_BRANCH": "feature"},
+        "feature",
+    ),
+    "MR services": (["services/billing/app.py"], MR, "feature"),
+    "MR clusters": (["clusters/ci/root.yaml"], MR, "feature"),
+    "MR docs and terraform": (["docs/x.md", "infrastructure/terraform/envs/dev/main.tf"], MR, "feature"),
+}
+
+
+@pytest.fixture(scope="module")
+def pipelines(tmp_path_factory) -> dict[str, set[str]]:
+    """Each pipeline of PIPELINES -> the jobs it creates (gitlab-ci-local, four at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import gitlab_ci_local
+
+    gitlab_ci_local.binary()
+    folder = tmp_path_factory.mktemp("pipelines")
+    base = gitlab_ci_local.base_repository(folder / "origin")
+
+    def listed(item):
+        index, (name, (changed, variables, branch)) = item
+        clone = gitlab_ci_local.pipeline_clone(base, folder / f"p{index}", changed, branch)
+        return name, gitlab_ci_local.jobs(clone, variables)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(pool.map(listed, enumerate(PIPELINES.items())))
+
+
+def test_a_push_builds_only_the_services_it_changed(pipelines):
+    assert pipelines["push api-gateway"] & DELIVERY == {"build-api-gateway", "present-images", "deploy-dev"}
+    assert pipelines["push common"] & DELIVERY == DELIVERY  # services/common is in every image
+    assert pipelines["push docs"] & DELIVERY == set()
+    # BUILD_ALL counts only where someone asks for a build: a push still builds what it changed.
+    assert pipelines["push api-gateway, BUILD_ALL set as a project variable"] == pipelines["push api-gateway"]
+    # and the dev tag commit waits for every check a push pipeline runs (optional needs must be there)
+    assert CHECKS <= pipelines["push api-gateway"]
+
+
+def test_build_all_builds_every_service_and_commits_devs_tags(pipelines):
+    for source in ("api", "schedule"):
+        assert DELIVERY <= pipelines[f"{source} BUILD_ALL"], source
+    assert CHECKS <= pipelines["api BUILD_ALL"]  # a manual or API run on main is checked as a push is
+    assert not CHECKS & pipelines["schedule BUILD_ALL"]
+    assert not DELIVERY & pipelines["web"]  # without BUILD_ALL a manual pipeline builds nothing
+    # only the default branch's commits become dev's tags
+    assert not DELIVERY & pipelines["api BUILD_ALL on another branch"]
+
+
+def test_deploy_dev_needs_every_check_and_build_job_of_the_pipeline():
+    needs = {need["job"]: need.get("optional", False) for need in load()["deploy-dev"]["needs"]}
+    assert set(needs) == CHECKS | BUILDS and all(needs.values())
+    assert load()[".kaniko"]["needs"] == ["present-images"]  # PRESENT_IMAGES reaches them as a dotenv report
+    assert all(load()[job]["extends"] == ".kaniko" for job in BUILDS)
+    assert load()["present-images"]["artifacts"]["reports"]["dotenv"] == ".build/present-images.env"
+    assert any(
+        'present-images --env dev --tag "$CI_COMMIT_SHA"' in line
+        for line in load()["present-images"]["script"]
+    )
+
+
+def test_e2e_runs_on_merge_requests_that_change_what_it_deploys(pipelines):
+    assert "e2e" in pipelines["MR services"] and "e2e" in pipelines["MR clusters"]
+    (rule,) = load()["e2e"]["rules"]
+    assert rule["changes"] == [f"{tree}/**/*" for tree in E2E_TREES]  # the other trees: the same glob
+
+
+def test_e2e_does_not_run_for_other_changes_nor_outside_merge_requests(pipelines):
+    assert "e2e" not in pipelines["MR docs and terraform"]
+    assert "terraform-validate: [envs/dev]" in pipelines["MR docs and terraform"]  # the MR pipeline did run
+    assert "e2e" not in pipelines["push api-gateway"]
+
+
+def test_e2e_job_pins_its_engine_and_calls_make_e2e():
+    job = load()["e2e"]
+    assert job["script"][-1] == "make e2e"
+    (service,) = job["services"]
+    assert service["name"] == "$DIND_IMAGE" and service["alias"] == "docker"
+    assert re.fullmatch(r"docker:\d+\.\d+\.\d+-dind", load()["variables"]["DIND_IMAGE"])
+    assert (
+        job["variables"]["DOCKER_HOST"] == "tcp://docker:2375"
+        and service["variables"]["DOCKER_TLS_CERTDIR"] == ""
+    )
+    assert "e2e/install-k3d /usr/local/bin" in job["before_script"]
+    assert (ROOT / "e2e/install-k3d").stat().st_mode & 0o111
