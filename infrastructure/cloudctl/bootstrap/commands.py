@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from cloudctl.bootstrap import cost, inputs, workflows
+from cloudctl.bootstrap import cost, images, inputs, workflows
 from cloudctl.bootstrap.context import Aws, Context
 from cloudctl.bootstrap.layout import DEFAULT_REPO_ROOT, ENVIRONMENTS, Layout
 from cloudctl.bootstrap.preflight import require_credentials, require_tools
@@ -96,6 +96,8 @@ def _prepare(args: argparse.Namespace, tools: Sequence[str], needs_cluster_files
     else:
         require_tools(tools)
         account = require_credentials(ctx.aws, ctx.region)
+        if args.command == "up":
+            images.require_build_token(ctx, account)
         ctx.say(f"preflight: {', '.join(tools)} on PATH; AWS account {account}")
     return ctx
 

@@ -12,6 +12,7 @@ every pod sits in ImagePullBackOff. On a new account ECR is empty:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,10 @@ from botocore.exceptions import ClientError
 from cloudctl.bootstrap.context import Context
 from cloudctl.bootstrap.inputs import GITLAB_TOKEN, repo_location
 from cloudctl.bootstrap.shell import StepError
+from cloudctl.bootstrap.state_adopt import BUCKET_NAME
+from cloudctl.bootstrap.tfvars import load_tfvars
 from cloudctl.bootstrap.waits import wait_for
+from cloudctl.errors import CloudctlError
 
 BUILD_VARIABLE = {"key": "BUILD_ALL", "value": "true"}
 PIPELINE_FAILED = ("failed", "canceled", "skipped")
@@ -77,6 +81,39 @@ def gitlab_project(ctx: Context) -> Any:
     host, path = repo_location(ctx.inputs.repo_url or "")
     client = gitlab.Gitlab(ctx.inputs.gitlab_url or f"https://{host}", private_token=token)
     return client.projects.get(path, lazy=True)
+
+
+def require_build_token(ctx: Context, account: str) -> None:
+    """Preflight of dev's up: GITLAB_TOKEN must be set if the images step will have to build.
+
+    Asked before anything is created, so from what exists already: the env root's Terraform state
+    (its S3 backend, read-only) for the ECR repositories, then ECR for the pinned tags.
+    """
+    if ctx.env != "dev" or os.environ.get(GITLAB_TOKEN):
+        return
+    why = _why_a_build_is_needed(ctx, account)
+    if why:
+        raise CloudctlError(
+            f"{GITLAB_TOKEN} is not set, and {why}: dev's first images are built by the GitLab pipeline, "
+            "which needs a token with the api scope"
+        )
+
+
+def _why_a_build_is_needed(ctx: Context, account: str) -> str | None:
+    backend = load_tfvars(ctx.layout.backend_hcl, required=("key", "region"))
+    bucket, key = BUCKET_NAME.format(account=account), str(backend["key"])
+    try:
+        state = ctx.aws.s3(str(backend["region"])).get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError:
+        return f"the env has no Terraform state yet (s3://{bucket}/{key})"
+    urls = (json.loads(state).get("outputs", {}).get("ecr_repository_urls") or {}).get("value")
+    if not urls:
+        return "the env has no ECR repositories yet"
+    tags = pinned_tags(
+        ctx.layout.images_kustomization.read_text(), ctx.layout.rel(ctx.layout.images_kustomization)
+    )
+    missing = missing_images(ctx.aws.ecr(ctx.region), urls, tags)
+    return f"{', '.join(missing)} not in ECR" if missing else None
 
 
 def ensure_images(ctx: Context) -> None:

@@ -2,7 +2,8 @@
 
 Installed first on PATH by the `standins` fixture as `terraform` and `kubectl`. Each call appends
 {"tool", "argv", "cwd", "stdin", "tf_vars"} to $STANDIN_DIR/calls.jsonl (stdin read only for
-`-f -`: the objects an apply was given; tf_vars: the TF_VAR_* variables it ran with), then answers from $STANDIN_DIR/<tool>-rules.json:
+`-f -`: the objects an apply was given; tf_vars: the TF_VAR_* variables it ran with), then
+answers from $STANDIN_DIR/<tool>-rules.json:
 the first rule whose "match" tokens all appear in argv (and, if given, whose "cwd" ends the working
 directory) prints its stdout/stderr and exits with its code. A rule with "times" is used up after that
 many answers, so a test can script "not yet, not yet, done". No rule matched: exit 97, loudly.

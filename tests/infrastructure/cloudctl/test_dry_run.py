@@ -145,8 +145,8 @@ def test_plan_dry_run(run, repo, standins, ssm):
     plans = [line for line in result.commands() if " plan " in line]
     assert plans == [
         f"{STATE} plan -input=false -no-color -detailed-exitcode)",
-        "(cd infrastructure/terraform/envs/prod && TF_VAR_admin_cidr=198.18.7.42/32 terraform plan -input=false "
-        "-no-color -detailed-exitcode)",
+        f"(cd infrastructure/terraform/envs/prod && TF_VAR_admin_cidr={ADMIN_CIDR} terraform plan "
+        "-input=false -no-color -detailed-exitcode)",
     ]
     assert standins.calls() == []
 

@@ -142,7 +142,8 @@ def test_a_config_file_inside_the_checkout_is_refused(run, repo, standins, ssm):
 
     assert result.code == 1
     assert result.err == (
-        f"cloudctl up: error: --config {config}: keep this file outside the checkout, so it never lands in git\n"
+        f"cloudctl up: error: --config {config}: keep this file outside the checkout, "
+        "so it never lands in git\n"
     )
 
 

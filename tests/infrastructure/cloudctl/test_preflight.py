@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from botocore.response import StreamingBody
 from cloudctl.bootstrap import commands
-from cloudctl_fakes import ADMIN_CIDR, INPUTS, StubbedAws
+from cloudctl_fakes import ADMIN_CIDR, ENV_OUTPUTS, INPUTS, StubbedAws
 
 
 @pytest.mark.parametrize(
@@ -115,3 +119,76 @@ def test_the_preflight_names_the_account_it_will_change(run, repo, standins, ssm
     assert result.code == 0, result.err
     assert result.out.startswith("preflight: terraform, kubectl on PATH; AWS account 123456789012\n")
     ssm.assert_all_used()  # the STS answer was used
+
+
+# --- GITLAB_TOKEN: refused only when dev's images step will have to build -------------------------
+
+STATE_KEY = "envs/dev/terraform.tfstate"
+
+
+def env_state(ssm, urls: dict | None) -> None:
+    """The env root's Terraform state in the state bucket (None: no state yet, a new account)."""
+    bucket = "cloud-design-tfstate-123456789012"
+    if urls is None:
+        ssm.stubbers["s3"].add_client_error(
+            "get_object",
+            service_error_code="NoSuchBucket",
+            http_status_code=404,
+            expected_params={"Bucket": bucket, "Key": STATE_KEY},
+        )
+        return
+    body = json.dumps(
+        {"version": 4, "outputs": {"ecr_repository_urls": {"value": urls, "type": "map"}}}
+    ).encode()
+    ssm.stubbers["s3"].add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(body), len(body))},
+        expected_params={"Bucket": bucket, "Key": STATE_KEY},
+    )
+
+
+def test_dev_on_a_new_account_needs_a_gitlab_token_before_anything_runs(
+    run, repo, standins, ssm, monkeypatch
+):
+    monkeypatch.delenv("GITLAB_TOKEN")
+    env_state(ssm, None)
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
+
+    assert result.code == 1
+    assert result.err == (
+        "cloudctl up: error: GITLAB_TOKEN is not set, and the env has no Terraform state yet "
+        "(s3://cloud-design-tfstate-123456789012/envs/dev/terraform.tfstate): dev's first images are built "
+        "by the GitLab pipeline, which needs a token with the api scope\n"
+    )
+    assert standins.calls() == []
+
+
+def test_dev_with_a_missing_image_needs_a_gitlab_token(run, repo, standins, ssm, monkeypatch):
+    monkeypatch.delenv("GITLAB_TOKEN")
+    env_state(ssm, ENV_OUTPUTS["ecr_repository_urls"]["value"])
+    for _ in range(3):  # the three images, none pushed
+        ssm.image_missing()
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
+
+    assert result.code == 1
+    assert (
+        "GITLAB_TOKEN is not set, and api-gateway:0.1.0, billing-app:0.1.0, inventory-app:0.1.0 not in ECR: "
+        in result.err
+    )
+    assert result.err.count("\n") == 1
+    assert standins.calls() == []
+
+
+def test_dev_whose_images_exist_needs_no_gitlab_token(run, repo, standins, ssm, clock, monkeypatch, alb):
+    monkeypatch.delenv("GITLAB_TOKEN")
+    env_state(ssm, ENV_OUTPUTS["ecr_repository_urls"]["value"])
+    ssm.images_present()  # the preflight's look
+    ssm.images_present()  # the images step's
+    ssm.holds()
+
+    result = run("up", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", "/k/dev.yaml", *INPUTS)
+
+    assert result.code == 0, result.err
+    ssm.assert_all_used()
