@@ -136,10 +136,17 @@ def repository() -> tuple[str, str]:
     Argo CD clones it from inside the cluster, so the commit must be pushed: uncommitted work is
     not what the cluster runs.
     """
-    url = os.environ.get("E2E_REPO_URL") or run("git", "remote", "get-url", "origin", capture=True).strip()
-    revision = os.environ.get("E2E_REVISION") or run("git", "rev-parse", "HEAD", capture=True).strip()
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    url = os.environ.get("E2E_REPO_URL") or git("remote", "get-url", "origin")
+    revision = os.environ.get("E2E_REVISION") or git("rev-parse", "HEAD")
     if not url:
-        raise E2EError("no repository URL: set E2E_REPO_URL or a git remote `origin`")
+        raise E2EError("no repository for Argo CD to clone: set E2E_REPO_URL or a git remote `origin`")
+    if not revision:
+        raise E2EError("no revision for Argo CD to sync: set E2E_REVISION or run in a git checkout")
     return url, revision
 
 
@@ -172,19 +179,37 @@ def image_refs() -> dict[str, str]:
     }
 
 
-def gateway_node_port() -> int:
-    """The gateway Service's nodePort in the rendered ci overlay: the port k3d publishes."""
-    rendered = run("kubectl", "kustomize", f"overlays/{ENV}", capture=True, timeout=120)
-    for doc in yaml.safe_load_all(rendered):
-        if (
-            isinstance(doc, dict)
-            and doc.get("kind") == "Service"
-            and doc["metadata"]["name"] == GATEWAY_SERVICE
-        ):
+def rendered_workloads() -> list[dict]:
+    """overlays/ci/workloads as kustomize renders it (what movies-workloads syncs)."""
+    rendered = run("kubectl", "kustomize", f"overlays/{ENV}/workloads", capture=True, timeout=120)
+    return [doc for doc in yaml.safe_load_all(rendered) if isinstance(doc, dict)]
+
+
+def gateway_node_port(objects: list[dict]) -> int:
+    """The gateway Service's nodePort: the port k3d publishes."""
+    for doc in objects:
+        if doc.get("kind") == "Service" and doc["metadata"]["name"] == GATEWAY_SERVICE:
             for port in doc["spec"].get("ports") or []:
                 if port.get("nodePort"):
                     return int(port["nodePort"])
-    raise E2EError(f"overlays/{ENV} renders no Service {GATEWAY_SERVICE} with a nodePort")
+    raise E2EError(f"overlays/{ENV}/workloads renders no Service {GATEWAY_SERVICE} with a nodePort")
+
+
+def check_pull_policies(objects: list[dict], images: set[str]) -> None:
+    """Imported images exist only in the node's containerd: a container of ours that must pull
+    (imagePullPolicy Always) would fail with ErrImagePull, so say so before building anything."""
+    for doc in objects:
+        template = (doc.get("spec") or {}).get("template") or {}
+        if doc.get("kind") == "CronJob":
+            template = doc["spec"]["jobTemplate"]["spec"]["template"]
+        pod = template.get("spec") or {}
+        for container in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+            name = container.get("image", "").rsplit(":", 1)[0].rsplit("/", 1)[-1]
+            if name in images and container.get("imagePullPolicy") == "Always":
+                raise E2EError(
+                    f"overlays/{ENV}/workloads: {doc['kind']} {doc['metadata']['name']} pulls {name} "
+                    "with imagePullPolicy Always; images imported into k3d need IfNotPresent"
+                )
 
 
 def engine_host() -> str:
@@ -264,8 +289,9 @@ def install_argocd(env: dict) -> None:
     run(*wait, "--timeout=600s", env=env, timeout=660)
 
 
-def write_secrets_and_root(repo_url: str, revision: str, refs: dict[str, str], env: dict) -> str:
-    """The cluster Secret for `ci`, the repository credentials if any, root.yaml; returns the root's name."""
+def cluster_objects(repo_url: str, revision: str, refs: dict[str, str]) -> tuple[list[dict], list[dict], str]:
+    """What cloudctl up writes, for `ci`: (the cluster Secret and, when CLOUDCTL_GIT_USERNAME and
+    CLOUDCTL_GIT_PASSWORD are set, the repository Secret; root.yaml's objects filled; the root's name)."""
     from cloudctl.bootstrap import cluster_secret, kube_steps
     from cloudctl.bootstrap.inputs import GIT_PASSWORD, GIT_USERNAME
     from cloudctl.bootstrap.layout import Layout
@@ -279,14 +305,13 @@ def write_secrets_and_root(repo_url: str, revision: str, refs: dict[str, str], e
         # the repository part of each local reference: the overlay adds its own tag
         ecr_repository_urls={name: ref.rsplit(":", 1)[0] for name, ref in refs.items()},
     )
-    objects = [cluster_secret.manifest(ENV, values)]
+    written = [cluster_secret.manifest(ENV, values)]
     username, password = os.environ.get(GIT_USERNAME, ""), os.environ.get(GIT_PASSWORD, "")
     if username and password:
-        objects.append(kube_steps.repository_secret(repo_url, username, password))
-    apply_objects(objects, env)
+        written.append(kube_steps.repository_secret(repo_url, username, password))
     layout = Layout(ROOT, ENV)
-    apply_objects(cluster_secret.root_objects(layout.root_app.read_text(), values), env)
-    return kube_steps.root_app(layout).name
+    root = cluster_secret.root_objects(layout.root_app.read_text(), values)
+    return written, root, kube_steps.root_app(layout).name
 
 
 def wait_for_sync(root: str, env: dict) -> None:
@@ -348,11 +373,13 @@ def main() -> None:
         raise E2EError(
             "kubectl is not on PATH: run through `make e2e`, which puts the venv's pinned kubectl first"
         )
-    for path in (f"clusters/{ENV}/argocd", f"clusters/{ENV}/root.yaml", f"overlays/{ENV}"):
+    for path in (f"clusters/{ENV}/argocd", f"clusters/{ENV}/root.yaml", f"overlays/{ENV}/workloads"):
         if not (ROOT / path).exists():
             raise E2EError(f"{path} does not exist: the {ENV} environment is what make e2e deploys")
     repo_url, revision = repository()
-    refs, node_port, image = image_refs(), gateway_node_port(), k3s_image()
+    refs, workloads, image = image_refs(), rendered_workloads(), k3s_image()
+    check_pull_policies(workloads, set(refs))
+    node_port = gateway_node_port(workloads)
     host, api_port, web_port = engine_host(), free_port(), free_port()
     name = f"cloud-design-e2e-{secrets.token_hex(3)}"
     say(f"Docker {engine}, k3d {pinned}, {image}; Argo CD syncs {repo_url} at {revision}")
@@ -373,7 +400,9 @@ def main() -> None:
         env = {**os.environ, "KUBECONFIG": str(write_kubeconfig(name, host, api_port, Path(folder)))}
         say(f"installing Argo CD from clusters/{ENV}/argocd")
         install_argocd(env)
-        root = write_secrets_and_root(repo_url, revision, refs, env)
+        cluster_secrets, root_yaml, root = cluster_objects(repo_url, revision, refs)
+        apply_objects(cluster_secrets, env)
+        apply_objects(root_yaml, env)
         say(f"cluster Secret and clusters/{ENV}/root.yaml written; waiting for {root} and every Application")
         wait_for_sync(root, env)
         run_curls(f"{host}:{web_port}")

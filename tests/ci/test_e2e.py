@@ -139,3 +139,45 @@ def test_the_images_are_the_build_jobs_and_the_curls_the_readmes():
 def test_published_ports_are_reached_on_the_engines_host(monkeypatch, docker_host, host):
     monkeypatch.setenv("DOCKER_HOST", docker_host)
     assert load_run().engine_host() == host
+
+
+def test_the_cluster_gets_what_cloudctl_up_writes_with_the_local_images(monkeypatch):
+    from cloudctl.bootstrap import cluster_secret
+    from cloudctl.bootstrap.inputs import GIT_PASSWORD, GIT_USERNAME
+
+    run = load_run()
+    refs = run.image_refs()
+    assert refs["api-gateway"].startswith(f"{run.LOCAL_REGISTRY}/cloud-design/ci/api-gateway:")
+    monkeypatch.delenv(GIT_USERNAME, raising=False)
+    monkeypatch.delenv(GIT_PASSWORD, raising=False)
+    written, root_objects, root = run.cluster_objects("https://gitlab.example.com/g/p.git", "c0ffee", refs)
+    (secret,) = written  # a public repository: no credentials
+    assert secret["metadata"]["labels"][cluster_secret.ENVIRONMENT_LABEL] == "ci"
+    notes = secret["metadata"]["annotations"]
+    assert notes[cluster_secret.REPO_URL] == "https://gitlab.example.com/g/p.git"
+    assert notes[cluster_secret.REPO_REVISION] == "c0ffee"
+    assert notes[cluster_secret.ecr_annotation("billing-app")] == refs["billing-app"].rsplit(":", 1)[0]
+    assert root and cluster_secret.PLACEHOLDER not in str(root_objects)  # every placeholder filled
+
+    monkeypatch.setenv(GIT_USERNAME, "gitlab-ci-token")
+    monkeypatch.setenv(GIT_PASSWORD, "job-token")
+    written, _, _ = run.cluster_objects("https://gitlab.example.com/g/p.git", "c0ffee", refs)
+    assert written[1]["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
+
+
+def test_a_container_that_must_pull_an_imported_image_is_refused_up_front():
+    run = load_run()
+    deployment = {
+        "kind": "Deployment",
+        "metadata": {"name": "api-gateway"},
+        "spec": {
+            "template": {"spec": {"containers": [{"image": "api-gateway:1", "imagePullPolicy": "Always"}]}}
+        },
+    }
+    with pytest.raises(
+        run.E2EError, match="Deployment api-gateway pulls api-gateway with imagePullPolicy Always"
+    ):
+        run.check_pull_policies([deployment], {"api-gateway"})
+    deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    run.check_pull_policies([deployment], {"api-gateway"})
+    assert run.gateway_node_port(run.rendered_workloads()) == 30000  # base/api-gateway's NodePort
