@@ -634,3 +634,25 @@ def test_an_alb_that_never_serves_fails_the_serve_step(run, repo, standins, ssm,
         f"step serve failed: gave up waiting for GET http://{alb.host}/api/movies to answer 200 after 60 s: "
         "last answer: 503; every step is idempotent" in result.err
     )
+
+
+def test_rerunning_up_after_a_failed_wait_converges_with_the_same_commands(
+    run, repo, standins, ssm, clock, kubeconfig, alb
+):
+    """The ALB was not serving yet when `up` gave up; the re-run repeats every step and ends green."""
+    alb.statuses[:] = [503]
+    ssm.images_present()
+    ssm.holds()
+    failed = up(run, repo, kubeconfig)
+    assert failed.code == 1 and "step serve failed" in failed.err
+    applied = standins.applied()
+    standins.reset_log()
+    alb.statuses[:] = [200]
+    ssm.images_present()
+    ssm.holds()
+
+    again = up(run, repo, kubeconfig)
+
+    assert again.code == 0, again.err
+    assert recorded(standins, repo, kubeconfig) == EXPECTED_UP
+    assert standins.applied() == applied  # the same Secret and root objects, applied server-side again
