@@ -34,7 +34,6 @@ def test_rds_postgres_15_small_encrypted_private():
     assert db["storage_type"] == "gp3"
     assert db["storage_encrypted"] is True
     assert db["publicly_accessible"] is False
-    assert db["manage_master_user_password"] is True
     assert "password" not in db
     assert variable_default("database", "backup_retention_days") == 7
     assert db["backup_retention_period"] == "${var.backup_retention_days}"
@@ -57,6 +56,47 @@ def test_prod_protects_data_and_dev_stays_disposable():
     assert (dev["db_multi_az"], dev["deletion_protection"]) == (False, False)
     for env in (prod, dev):
         assert (env["db_instance_class"], env["db_allocated_storage_gb"]) == ("db.t3.micro", 20)
+
+
+def test_master_login_is_our_named_write_only_secret():
+    """cloud-design/<env>/rds-master (username, password): generated once per version, handed to
+    the secret and to the instance through write-only attributes, never RDS-managed."""
+    db = resources(DATABASE, "aws_db_instance")["this"]
+    assert "manage_master_user_password" not in db and "master_user_secret_kms_key_id" not in db
+    generated = "${ephemeral.aws_secretsmanager_random_password.master.random_password}"
+    assert db["password_wo"] == generated
+    assert db["password_wo_version"] == "${var.master_password_version}"
+    password = ephemeral_resources(DATABASE, "aws_secretsmanager_random_password")["master"]
+    assert password["exclude_punctuation"] is True and password["password_length"] >= 32
+    version = resources(DATABASE, "aws_secretsmanager_secret_version")["master"]
+    assert "secret_string" not in version
+    assert re.findall(r"(\w+) = ", version["secret_string_wo"]) == ["username", "password"]
+    assert generated.strip("${}") in version["secret_string_wo"]
+    assert version["secret_string_wo_version"] == "${var.master_password_version}"
+    assert resources(DATABASE, "aws_secretsmanager_secret")["master"]["name"] == "${var.master_secret_name}"
+    call = labelled(COMMON, "module")["database"]
+    assert call["master_secret_name"] == "cloud-design/${var.environment}/rds-master"
+    assert call["master_password_version"] == '${lookup(var.secret_versions, "rds-master", 1)}'
+    assert "rds_master_secret_arn" not in labelled(COMMON, "output")
+
+
+def test_database_has_a_stable_private_name():
+    """postgres.cloud-design.internal in a private zone of the VPC: the cluster names only it."""
+    dns = module_dir("dns")
+    assert variable_default("dns", "zone_name") == "cloud-design.internal"
+    assert variable_default("dns", "ttl_seconds") == 30
+    zone = resources(dns, "aws_route53_zone")["this"]
+    assert zone["vpc"][0]["vpc_id"] == "${var.vpc_id}"  # a VPC makes the zone private
+    record = resources(dns, "aws_route53_record")["cname"]
+    assert (record["type"], record["ttl"], record["records"]) == (
+        "CNAME",
+        "${var.ttl_seconds}",
+        ["${each.value}"],
+    )
+    call = labelled(COMMON, "module")["dns"]
+    assert call["vpc_id"] == "${module.network.vpc_id}"
+    assert call["cnames"] == {"postgres": "${module.database.endpoint}"}
+    assert labelled(COMMON, "output")["database_host"]["value"] == '${module.dns.fqdns["postgres"]}'
 
 
 def test_tls_is_forced():

@@ -26,6 +26,8 @@ ROUTES = {
 # --- routes (one table, used by the ALB and the node security group) -----------------------------
 def test_routes_match_the_contract():
     routes = common_locals()["routes"]
+    # Only Argo CD (admin login, webhook) is admin-only; the application paths stay public.
+    assert {name for name, route in routes.items() if route.get("admin_only")} == {"argocd"}
     assert {
         name: (r["node_port"], r["path_patterns"], r["health_check_path"]) for name, r in routes.items()
     } == ROUTES
@@ -91,11 +93,6 @@ def test_no_ssh_and_no_all_protocol_rules():
     assert "aws_security_group_rule" not in str(load_dir(SG)["resource"])
 
 
-def test_admin_cidr_may_not_be_the_whole_internet():
-    validation = labelled(SG, "variable")["admin_cidr"]["validation"][0]
-    assert 'var.admin_cidr != "0.0.0.0/0"' in validation["condition"]
-
-
 # --- load balancer --------------------------------------------------------------------------------
 def test_internet_facing_alb_in_public_subnets():
     alb = resources(LB, "aws_lb")["this"]
@@ -123,6 +120,19 @@ def test_http_always_https_with_a_certificate_and_redirect():
     assert variable_default("load_balancer", "ssl_policy").startswith("ELBSecurityPolicy-TLS13-1-2")
     rule = resources(LB, "aws_lb_listener_rule")["route"]
     assert rule["listener_arn"] == "${local.https ? aws_lb_listener.https[0].arn : aws_lb_listener.http.arn}"
+
+
+def test_admin_only_routes_match_the_admin_cidr_as_source():
+    rule = resources(LB, "aws_lb_listener_rule")["route"]
+    (source,) = rule["dynamic"]
+    assert source["condition"]["for_each"] == "${each.value.admin_only ? [var.admin_cidr] : []}"
+    assert source["condition"]["content"][0]["source_ip"][0]["values"] == ["${condition.value}"]
+    assert (
+        labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]["admin_cidr"]
+        == "${var.admin_cidr}"
+    )
+    admin_only = labelled(LB, "variable")["routes"]["type"]
+    assert "admin_only" in admin_only and "optional(bool, false)" in admin_only
 
 
 def test_prod_alb_has_deletion_protection():

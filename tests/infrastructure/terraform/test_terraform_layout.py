@@ -13,6 +13,7 @@ EXPECTED_MODULES = {
     "ci_oidc",
     "cluster",
     "database",
+    "dns",
     "iam",
     "kms",
     "load_balancer",

@@ -41,6 +41,12 @@ def test_no_nat_gateway_anywhere():
             assert "aws_nat_gateway" not in block
 
 
+def test_vpc_resolves_private_zones_and_rds_names():
+    """The private zone cloud-design.internal and the RDS address resolve only with both on."""
+    vpc = resources(NETWORK, "aws_vpc")["this"]
+    assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
+
+
 def test_subnets_do_not_hand_out_public_addresses():
     for subnet in resources(NETWORK, "aws_subnet").values():
         assert subnet["map_public_ip_on_launch"] is False

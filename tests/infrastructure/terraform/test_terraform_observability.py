@@ -89,7 +89,7 @@ def test_ecr_pull_only_on_this_environments_repositories():
 
 
 def test_no_wildcard_actions_and_star_resources_only_where_iam_has_no_resource_level():
-    star_ok = {"EcrAuthToken", "CloudWatchMetricsWrite", "SessionManagerChannels", "FindSecretsByTag"}
+    star_ok = {"EcrAuthToken", "CloudWatchMetricsWrite", "SessionManagerChannels"}
     for name in ("node", "master"):
         for sid, statement in statements(name).items():
             assert not any(action.endswith("*") for action in statement["actions"]), sid
@@ -97,12 +97,18 @@ def test_no_wildcard_actions_and_star_resources_only_where_iam_has_no_resource_l
                 assert sid in star_ok, sid
 
 
-def test_secrets_read_scoped_to_the_environment_and_the_rds_secret():
+def test_secrets_read_scoped_to_the_environment_prefix_which_holds_the_rds_master_secret():
     read = statements("node")["ReadEnvironmentSecrets"]
     assert read["actions"] == ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    assert read["resources"] == ["${local.app_secrets_arn}", "${var.rds_master_secret_arn}"]
+    assert read["resources"] == ["${local.app_secrets_arn}"]
     text = (IAM / "main.tf").read_text()
     assert 'secret:${var.secrets_prefix}/*"' in text
+    prefix = labelled(COMMON, "module")["iam"]["secrets_prefix"]
+    master_secret = labelled(COMMON, "module")["database"]["master_secret_name"]
+    assert master_secret.startswith(prefix + "/")
+    # No listing: nothing is found by tag any more, every secret is read by its name.
+    actions = [a for s in statements("node").values() for a in s["actions"]]
+    assert "secretsmanager:ListSecrets" not in actions
 
 
 def test_only_the_master_writes_the_kubeconfig():
@@ -115,8 +121,11 @@ def test_only_the_master_writes_the_kubeconfig():
     assert statements("node")["ReadK3sToken"]["resources"] == ["${local.token_parameter_arn}"]
 
 
-def test_backups_without_delete_and_kms_through_services_only():
+def test_nodes_have_no_backups_access_and_kms_only_through_services():
+    """Nothing on the nodes writes backups (K3s keeps its state in SQLite, not etcd), so no S3."""
     node = statements("node")
-    assert node["BackupsReadWrite"]["actions"] == ["s3:GetObject", "s3:PutObject"]
-    for sid in ("DecryptThroughServices", "EncryptBackups"):
-        assert node[sid]["condition"][0]["variable"] == "kms:ViaService"
+    assert not [a for s in node.values() for a in s["actions"] if a.startswith("s3:")]
+    assert "backups_bucket_arn" not in labelled(IAM, "variable")
+    assert node["DecryptThroughServices"]["condition"][0]["variable"] == "kms:ViaService"
+    assert not [s for s in node.values() if "kms:GenerateDataKey" in s["actions"]]
+    assert "written by the nodes" not in (module_dir("storage") / "main.tf").read_text()

@@ -8,7 +8,8 @@ locals {
     "api-gateway" = { node_port = 30000, path_patterns = ["/api/*"], health_check_path = "/health", priority = 10 }
     "inventory"   = { node_port = 30001, path_patterns = ["/inventory/*"], health_check_path = "/health", priority = 20 }
     "billing"     = { node_port = 30002, path_patterns = ["/billing/*"], health_check_path = "/health", priority = 30 }
-    "argocd"      = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/healthz", priority = 40 }
+    # Argo CD carries the admin login: only admin_cidr reaches it through the ALB (README, "Argo CD").
+    "argocd" = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/healthz", priority = 40, admin_only = true }
   }
   node_names = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
   # Data survives `terraform destroy` only where deletion protection is on (prod).
@@ -58,16 +59,28 @@ module "secrets" {
 }
 
 module "database" {
-  source               = "../../modules/database"
-  identifier           = local.name
-  subnet_ids           = module.network.private_subnet_ids
-  security_group_id    = module.security_groups.rds_security_group_id
-  instance_class       = var.db_instance_class
-  allocated_storage_gb = var.db_allocated_storage_gb
-  multi_az             = var.db_multi_az
-  deletion_protection  = var.deletion_protection
-  log_retention_days   = var.log_retention_days
-  kms_key_arn          = module.kms.key_arn
+  source                         = "../../modules/database"
+  identifier                     = local.name
+  subnet_ids                     = module.network.private_subnet_ids
+  security_group_id              = module.security_groups.rds_security_group_id
+  instance_class                 = var.db_instance_class
+  allocated_storage_gb           = var.db_allocated_storage_gb
+  multi_az                       = var.db_multi_az
+  deletion_protection            = var.deletion_protection
+  log_retention_days             = var.log_retention_days
+  kms_key_arn                    = module.kms.key_arn
+  master_secret_name             = "cloud-design/${var.environment}/rds-master"
+  master_password_version        = lookup(var.secret_versions, "rds-master", 1)
+  secret_recovery_window_in_days = local.disposable ? 0 : 7
+}
+
+# postgres.cloud-design.internal -> the RDS address, inside this VPC only: the cluster's Service
+# `postgres` names it, so no endpoint is ever copied into git.
+module "dns" {
+  source = "../../modules/dns"
+  name   = local.name
+  vpc_id = module.network.vpc_id
+  cnames = { postgres = module.database.endpoint }
 }
 
 module "iam" {
@@ -77,9 +90,7 @@ module "iam" {
   log_group_arns            = values(module.monitoring.log_group_arns)
   token_parameter_name      = "${local.ssm_prefix}/k3s-token"
   kubeconfig_parameter_name = "${local.ssm_prefix}/kubeconfig"
-  backups_bucket_arn        = module.storage.backups_bucket_arn
   secrets_prefix            = "cloud-design/${var.environment}"
-  rds_master_secret_arn     = module.database.master_user_secret_arn
   kms_key_arn               = module.kms.key_arn
 }
 
@@ -108,6 +119,7 @@ module "load_balancer" {
   security_group_id   = module.security_groups.alb_security_group_id
   routes              = local.routes
   target_instance_ids = module.cluster.node_instance_ids
+  admin_cidr          = var.admin_cidr
   certificate_arn     = var.certificate_arn
   access_logs_bucket  = module.storage.logs_bucket_id
   deletion_protection = var.deletion_protection

@@ -49,14 +49,14 @@ output "master_instance_id" {
   value       = module.cluster.master_instance_id
 }
 
-output "rds_master_secret_arn" {
-  description = "ARN of the RDS-managed master password secret."
-  value       = module.database.master_user_secret_arn
+output "database_host" {
+  description = "Stable name of the database inside the VPC (a CNAME to the RDS address); the cluster's Service postgres points at it."
+  value       = module.dns.fqdns["postgres"]
 }
 
 output "secret_names" {
-  description = "Secrets Manager names of the application credentials."
-  value       = module.secrets.secret_names
+  description = "Secrets Manager names by short name: the application credentials and rds-master (the database's master login)."
+  value       = merge(module.secrets.secret_names, { "rds-master" = module.database.master_secret_name })
 }
 
 output "backups_bucket" {

@@ -68,9 +68,30 @@ variable "log_retention_days" {
   }
 }
 
+# No default and never in terraform.tfvars: each operator passes their own address
+# (cloudctl up --admin-cidr, i.e. TF_VAR_admin_cidr). The checks refuse what would reach nobody or everybody.
 variable "admin_cidr" {
-  description = "CIDR allowed to reach the Kubernetes API (6443), e.g. your office or VPN address as a /32."
+  description = "IPv4 CIDR allowed to reach the Kubernetes API (6443) and Argo CD (/argocd on the ALB), e.g. your address as a /32."
   type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", var.admin_cidr)) && can(cidrhost(var.admin_cidr, 0))
+    error_message = "admin_cidr must be an IPv4 CIDR such as 198.18.0.10/32 (your address: curl -s https://checkip.amazonaws.com, plus /32)."
+  }
+
+  validation {
+    condition     = !can(regex("/0+$", var.admin_cidr))
+    error_message = "admin_cidr must not be 0.0.0.0/0 or ::/0, which would open the Kubernetes API and Argo CD to the whole internet."
+  }
+
+  validation {
+    # A CIDR inside a documentation range (RFC 5737): its /24 network is that range's.
+    condition = !anytrue([
+      for documentation in ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"] :
+      try(tonumber(split("/", var.admin_cidr)[1]) >= 24 && cidrhost("${cidrhost(var.admin_cidr, 0)}/24", 0) == cidrhost(documentation, 0), false)
+    ])
+    error_message = "admin_cidr lies in a documentation range (192.0.2.0/24, 198.51.100.0/24 or 203.0.113.0/24) that reaches nobody: pass your own address."
+  }
 }
 
 variable "certificate_arn" {
@@ -138,15 +159,15 @@ variable "state_bucket_name" {
 }
 
 variable "secret_versions" {
-  description = "Version of each generated secret by short name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token (absent means 1). Raise one and apply to store a newly generated value: the rotation (docs/runbooks/disaster-recovery.md)."
+  description = "Version of each generated secret by short name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token, rds-master (absent means 1). Raise one and apply to store a newly generated value: the rotation (docs/runbooks/disaster-recovery.md)."
   type        = map(number)
   default     = {}
 
   validation {
     condition = alltrue([
       for name in keys(var.secret_versions) :
-      contains(["inventory-db", "billing-db", "rabbitmq", "argocd-gitlab-webhook", "k3s-token"], name)
+      contains(["inventory-db", "billing-db", "rabbitmq", "argocd-gitlab-webhook", "k3s-token", "rds-master"], name)
     ])
-    error_message = "secret_versions takes the names inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook and k3s-token."
+    error_message = "secret_versions takes the names inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token and rds-master."
   }
 }

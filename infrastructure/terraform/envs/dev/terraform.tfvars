@@ -9,9 +9,7 @@ db_allocated_storage_gb = 20
 db_multi_az             = false
 deletion_protection     = false
 log_retention_days      = 14
-# Replace with your own address (curl -s https://checkip.amazonaws.com)/32; the documentation
-# range below reaches nobody, so the API stays closed until you do.
-admin_cidr      = "203.0.113.10/32"
+# admin_cidr is never committed: each operator passes their own (cloudctl up, as TF_VAR_admin_cidr).
 certificate_arn = null
 ecr_keep_images = 30
 # GitLab CI roles: the project path (the same placeholder as clusters/'s repoURL; set yours).

@@ -14,13 +14,13 @@ output "identifier" {
 }
 
 output "arn" {
-  description = "ARN of the instance (the master secret is tagged with it)."
+  description = "ARN of the instance."
   value       = aws_db_instance.this.arn
 }
 
-output "master_user_secret_arn" {
-  description = "ARN of the RDS-managed Secrets Manager secret holding the master password."
-  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+output "master_secret_name" {
+  description = "Name of the Secrets Manager secret holding the master login (username, password)."
+  value       = aws_secretsmanager_secret.master.name
 }
 
 output "log_group_names" {

@@ -55,9 +55,36 @@ variable "deletion_protection" {
 }
 
 variable "master_username" {
-  description = "Master user name; RDS generates and stores its password in Secrets Manager."
+  description = "Master user name, stored beside the generated password in the master secret."
   type        = string
   default     = "cloud_design_admin"
+}
+
+variable "master_secret_name" {
+  description = "Name of the Secrets Manager secret that holds the master login, cloud-design/<env>/rds-master."
+  type        = string
+}
+
+variable "master_password_version" {
+  description = "Version of the generated master password; raising it stores a new one in the secret and on the instance at the next apply (the rotation)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.master_password_version >= 1 && floor(var.master_password_version) == var.master_password_version
+    error_message = "master_password_version must be a whole number from 1 up."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days the deleted master secret stays recoverable (0 deletes at once, so dev can be rebuilt under the same name)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "secret_recovery_window_in_days must be 0 or between 7 and 30."
+  }
 }
 
 variable "slow_query_log_ms" {

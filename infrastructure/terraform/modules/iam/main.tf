@@ -1,7 +1,8 @@
 # Instance profiles of the K3s nodes. Both roles share one least-privilege policy (ECR pull on
 # this environment's repositories, CloudWatch logs and metrics, SSM Session Manager and the K3s
-# token, the backups bucket, Secrets Manager read for the External Secrets Operator). Only the
-# master may write the kubeconfig parameter.
+# token, Secrets Manager read of cloud-design/<env>/* for the External Secrets Operator). Only the
+# master may write the kubeconfig parameter. Nothing on the nodes writes backups (K3s keeps its
+# state in SQLite, not etcd: modules/README.md), so the nodes have no access to the backups bucket.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
@@ -106,30 +107,11 @@ data "aws_iam_policy_document" "node" {
   }
 
   statement {
-    sid       = "BackupsList"
-    actions   = ["s3:ListBucket"]
-    resources = [var.backups_bucket_arn]
-  }
-
-  statement {
-    sid = "BackupsReadWrite"
-    # No delete: versioning and the lifecycle rule decide when a backup goes away.
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${var.backups_bucket_arn}/*"]
-  }
-
-  statement {
-    sid       = "ReadEnvironmentSecrets"
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [local.app_secrets_arn, var.rds_master_secret_arn]
-  }
-
-  statement {
-    sid = "FindSecretsByTag"
-    # The External Secrets Operator finds the RDS-managed master secret by its tag; listing
-    # shows names and tags only, values still need GetSecretValue above.
-    actions   = ["secretsmanager:ListSecrets", "secretsmanager:BatchGetSecretValue"]
-    resources = ["*"]
+    sid     = "ReadEnvironmentSecrets"
+    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    # Every secret of the environment, the database's master login (rds-master) included; the
+    # External Secrets Operator reads each by name.
+    resources = [local.app_secrets_arn]
   }
 
   statement {
@@ -139,18 +121,7 @@ data "aws_iam_policy_document" "node" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["ssm.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid       = "EncryptBackups"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com"]
+      values   = ["ssm.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
     }
   }
 }

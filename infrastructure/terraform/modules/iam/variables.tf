@@ -29,23 +29,13 @@ variable "kubeconfig_parameter_name" {
   type        = string
 }
 
-variable "backups_bucket_arn" {
-  description = "ARN of the S3 backups bucket."
-  type        = string
-}
-
 variable "secrets_prefix" {
   description = "Secrets Manager name prefix the nodes may read, cloud-design/<env>."
   type        = string
 }
 
-variable "rds_master_secret_arn" {
-  description = "ARN of the RDS-managed master password secret (read by the External Secrets Operator)."
-  type        = string
-}
-
 variable "kms_key_arn" {
-  description = "ARN of the environment's KMS key (SSM parameters, secrets, backups)."
+  description = "ARN of the environment's KMS key (SSM parameters and secrets)."
   type        = string
 }
 

@@ -125,5 +125,16 @@ resource "aws_lb_listener_rule" "route" {
     }
   }
 
+  # An admin-only route (Argo CD) matches only requests from admin_cidr; from anywhere else its
+  # paths match no rule and get the listener's default action, the JSON 404.
+  dynamic "condition" {
+    for_each = each.value.admin_only ? [var.admin_cidr] : []
+    content {
+      source_ip {
+        values = [condition.value]
+      }
+    }
+  }
+
   tags = var.tags
 }

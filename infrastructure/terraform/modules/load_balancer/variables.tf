@@ -19,13 +19,19 @@ variable "security_group_id" {
 }
 
 variable "routes" {
-  description = "Path rules by short name: NodePort, path patterns, health-check path and rule priority."
+  description = "Path rules by short name: NodePort, path patterns, health-check path, rule priority, and admin_only (only admin_cidr may use the route)."
   type = map(object({
     node_port         = number
     path_patterns     = list(string)
     health_check_path = string
     priority          = number
+    admin_only        = optional(bool, false)
   }))
+}
+
+variable "admin_cidr" {
+  description = "IPv4 CIDR whose requests the admin_only routes accept (the env root validates it)."
+  type        = string
 }
 
 variable "target_instance_ids" {

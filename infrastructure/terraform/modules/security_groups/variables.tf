@@ -9,13 +9,8 @@ variable "vpc_id" {
 }
 
 variable "admin_cidr" {
-  description = "CIDR allowed to reach the Kubernetes API on 6443 (the operators' address)."
+  description = "IPv4 CIDR allowed to reach the Kubernetes API on 6443 (the operators' address; the env root validates it)."
   type        = string
-
-  validation {
-    condition     = can(cidrhost(var.admin_cidr, 0)) && var.admin_cidr != "0.0.0.0/0"
-    error_message = "admin_cidr must be a valid IPv4 CIDR and not 0.0.0.0/0."
-  }
 }
 
 variable "node_ports" {

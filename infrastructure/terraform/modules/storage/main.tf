@@ -1,5 +1,7 @@
-# Two buckets per environment: logs (ALB access logs, VPC flow logs, S3 access logs, application
-# log archives) and backups (database dumps and cluster snapshots written by the nodes).
+# Two buckets per environment: logs (ALB access logs, VPC flow logs, S3 access logs) and backups,
+# where operators keep what they copy out by hand (e.g. a pg_dump before a risky change, or a
+# RabbitMQ definitions export). Nothing writes to it automatically: RDS keeps its own snapshots,
+# and K3s keeps its state in SQLite, which git and Argo CD rebuild (modules/README.md).
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_elb_service_account" "current" {}
