@@ -8,8 +8,10 @@ region, the parameter names) get stand-in values named in STAND_INS.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -116,7 +118,7 @@ def test_every_node_installs_pinned_k3s_and_the_ecr_credential_provider(rendered
     assert "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.1%2Bk3s1/install.sh" in script
     assert "get.k3s.io" not in script  # the floating installer is never used
     url = "https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.31.7/linux/amd64/ecr-credential-provider-linux-amd64"
-    assert f'curl -fsSL --retry 5 -o /tmp/ecr-credential-provider "{url}"' in script
+    assert f'retry curl -fsSL -o /tmp/ecr-credential-provider "{url}"' in script
     assert "sha256sum -c -" in script
     assert "/var/lib/rancher/credentialprovider/bin/ecr-credential-provider" in script
     assert "cat > /var/lib/rancher/credentialprovider/config.yaml" in script
@@ -144,10 +146,19 @@ def test_master_disables_traefik_keeps_metrics_server_and_publishes_kubeconfig(r
     assert "sh /tmp/k3s-install.sh server" in script
     assert "s#https://127\\.0\\.0\\.1:6443#https://198.51.100.7:6443#" in script
     assert (
-        'aws ssm put-parameter --region "eu-west-1" --name "/cloud-design/dev/kubeconfig" --type SecureString'
-        in script
+        'retry aws ssm put-parameter --region "eu-west-1" --name "/cloud-design/dev/kubeconfig" '
+        "--type SecureString" in script
     )
     assert "--overwrite" in script
+
+
+def test_master_names_itself_in_the_kubeconfig_description(rendered):
+    """`cloudctl up` takes the kubeconfig only once its description names the current master."""
+    script = rendered["master"]
+    put = script[script.index("aws ssm put-parameter") :].split("\nshred", 1)[0]
+    assert '--description "published by $INSTANCE_ID"' in put
+    assert "INSTANCE_ID=$(retry imds instance-id)" in script
+    assert script.index("INSTANCE_ID=") < script.index("aws ssm put-parameter")
 
 
 def test_worker_joins_the_masters_private_ip(rendered):
@@ -182,6 +193,135 @@ def test_every_node_is_labelled_with_its_zone_for_topology_spread(rendered, role
     script = rendered[role]
     config = k3s_config(script)
     assert config["node-label"] == [f"cloud-design/role={role}", "topology.kubernetes.io/zone=$ZONE"]
-    zone_lookup = script.index("meta-data/placement/availability-zone")
-    assert 'ZONE=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN"' in script
+    zone_lookup = script.index("ZONE=$(retry imds placement/availability-zone)")
     assert zone_lookup < script.index("cat > /etc/rancher/k3s/config.yaml")
+
+
+# --- retries (issue 13, defect 9) -----------------------------------------------------------------
+# What reaches the network: package installs, the AWS CLI, downloads and the K3s installer (which
+# downloads the K3s binary). IMDS is reached through the script's own `imds` function.
+NETWORK_CALL = re.compile(r"^\s*(\S+=\S+\s+)*(curl|dnf|yum|aws|sh /tmp/k3s-install\.sh|env INSTALL_K3S)\b")
+
+
+def logical_lines(script: str) -> list[str]:
+    """Lines with their backslash continuations joined, heredoc bodies left out."""
+    lines, heredoc, pending = [], None, ""
+    for line in script.splitlines():
+        if heredoc:
+            heredoc = None if line.strip() == heredoc else heredoc
+            continue
+        pending += line
+        if pending.endswith("\\"):
+            pending = pending[:-1]
+            continue
+        lines.append(pending)
+        opened = re.search(r"<<'?(\w+)'?", pending)
+        heredoc = opened.group(1) if opened else None
+        pending = ""
+    return lines
+
+
+def unwrapped_network_calls(script: str) -> list[str]:
+    """Network calls outside retry: not `retry ...`, nor inside a function that retry runs."""
+    wrapped_functions = set(re.findall(r"\bretry (\w+)\b", script))
+    found, function = [], None
+    for line in logical_lines(script):
+        opened = re.match(r"^(\w+)\(\) \{", line)
+        if opened:
+            function = opened.group(1)
+            continue
+        if line.startswith("}"):
+            function = None
+            continue
+        if function in wrapped_functions or function == "retry":
+            continue
+        if NETWORK_CALL.match(line):
+            found.append(line.strip())
+    return found
+
+
+@pytest.mark.parametrize("role", ["master", "worker"])
+def test_every_network_call_goes_through_retry(rendered, role):
+    script = rendered[role]
+    assert script.count("retry ") >= 8
+    assert unwrapped_network_calls(script) == []
+
+
+def test_the_network_check_finds_an_unwrapped_call(rendered):
+    broken = rendered["worker"].replace("retry dnf install", "dnf install")
+    assert unwrapped_network_calls(broken) == ["dnf install -y amazon-cloudwatch-agent"]
+
+
+def test_worker_waits_for_the_master_before_joining(rendered):
+    script = rendered["worker"]
+    wait = script.index('retry curl -fsSk --max-time 10 -o /dev/null "https://10.0.0.10:6443/cacerts"')
+    assert wait < script.index("sh /tmp/k3s-install.sh agent")
+
+
+def retry_function(script: str) -> str:
+    match = re.search(r"^retry\(\) \{\n.*?^\}\n", script, re.S | re.M)
+    assert match, "the rendered user data defines no retry function"
+    return match.group(0)
+
+
+def run_with_retry(rendered, tmp_path: Path, command: str, **env: str) -> subprocess.CompletedProcess:
+    """`command` after the rendered retry function, under the user data's own shell options."""
+    script = f"set -euo pipefail\n{retry_function(rendered['master'])}\n{command}\necho reached-the-end\n"
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "RETRY_BASE_SECONDS": "0", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+FLAKY = 'n=$(cat calls 2>/dev/null || echo 0); echo $((n + 1)) > calls; [ "$n" -ge 2 ]'
+
+
+def test_retry_passes_a_command_that_fails_twice_then_succeeds(rendered, tmp_path: Path):
+    started = time.monotonic()
+    result = run_with_retry(rendered, tmp_path, f"flaky() {{ {FLAKY}; }}\nretry flaky")
+    assert result.returncode == 0, result.stderr
+    assert "reached-the-end" in result.stdout
+    assert (tmp_path / "calls").read_text().strip() == "3"
+    assert result.stderr.count("failed (attempt") == 2
+    assert time.monotonic() - started < 10  # RETRY_BASE_SECONDS=0: no real waiting
+
+
+def test_retry_gives_up_after_its_attempts_and_stops_the_script(rendered, tmp_path: Path):
+    result = run_with_retry(
+        rendered, tmp_path, "always_fails() { echo x >> calls; false; }\nretry always_fails"
+    )
+    attempts = len((tmp_path / "calls").read_text().split())
+    assert result.returncode != 0
+    assert "reached-the-end" not in result.stdout  # set -e: cloud-init sees the failure
+    assert attempts == 10  # the default when RETRY_ATTEMPTS is not set
+    assert f"retry: gave up on 'always_fails' after {attempts} attempts" in result.stderr
+
+
+def test_retry_attempts_can_be_bounded_per_call(rendered, tmp_path: Path):
+    result = run_with_retry(rendered, tmp_path, "RETRY_ATTEMPTS=3 retry false")
+    assert result.returncode != 0
+    assert "gave up on 'false' after 3 attempts" in result.stderr
+
+
+def test_retry_backs_off_doubling_up_to_a_minute(rendered, tmp_path: Path):
+    """The waits it announces, with the real base: 5, 10, 20, 40, then 60 s at most."""
+    fake_sleep = "sleep() { :; }\n"  # STAND-IN for sleep: the waits are announced, not spent
+    result = run_with_retry(
+        rendered, tmp_path, fake_sleep + "RETRY_ATTEMPTS=7 retry false", RETRY_BASE_SECONDS="5"
+    )
+    waits = [int(w) for w in re.findall(r"next in (\d+)s", result.stderr)]
+    assert waits == [5, 10, 20, 40, 60, 60]
+
+
+@pytest.mark.parametrize("role", ["master", "worker"])
+def test_user_data_says_how_to_rerun_it_and_appends_nowhere(rendered, role):
+    """Re-running must be safe: files are rewritten, never appended to."""
+    script = rendered[role]
+    assert "bash /var/lib/cloud/instance/scripts/part-001" in script
+    body = "\n".join(logical_lines(script))
+    assert ">>" not in body

@@ -33,14 +33,16 @@ def test_instance_sizes():
 
 
 @pytest.mark.parametrize("role", ["master", "worker"])
-def test_imdsv2_with_hop_limit_two_and_encrypted_gp3(role):
+def test_imdsv2_with_hop_limit_one_and_encrypted_gp3(role):
+    """Hop limit 1: a pod on the CNI bridge is one hop further than the host, so only host-network
+    processes get an IMDSv2 token and with it the node role (issue 13, defect 11)."""
     metadata = next(
         block["metadata_options"] for block in load_dir(CLUSTER)["locals"] if "metadata_options" in block
     )
     assert metadata == {
         "http_endpoint": "enabled",
         "http_tokens": "required",
-        "http_put_response_hop_limit": 2,
+        "http_put_response_hop_limit": 1,
     }
     instance = resources(CLUSTER, "aws_instance")[role]
     assert instance["metadata_options"][0] == {
@@ -85,6 +87,8 @@ def test_kubeconfig_parameter_is_write_only():
     assert kubeconfig["value_wo"] == "${var.kubeconfig_placeholder}"
     assert kubeconfig["value_wo_version"] == 1
     assert "value" not in kubeconfig
+    # The master writes "published by <instance id>" into the description: not drift to undo.
+    assert kubeconfig["lifecycle"][0]["ignore_changes"] == ["description"]
 
 
 def test_parameter_names_follow_the_contract():

@@ -13,6 +13,7 @@ against the same account; nothing secret is in any state; then destroy leaves no
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import time
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ ENV = "dev"
 NAME = f"cloud-design-{ENV}"
 ENV_ROOT = f"envs/{ENV}"
 PLAN_NO_CHANGES, PLAN_CHANGES = 0, 2
+# The operator's address, passed as cloudctl passes it (never in terraform.tfvars): benchmarking
+# space (198.18.0.0/15), which the root accepts, unlike the documentation ranges.
+ADMIN_CIDR = "198.18.0.10/32"
+ZONE = "cloud-design.internal"
 
 
 @dataclass
@@ -66,7 +71,10 @@ def changes_in(plan: Result) -> list[str]:
 def cloud(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Cloud]:
     tmp = tmp_path_factory.mktemp("emulator")
     with aws_emulator.running(tmp / "moto", moto_gaps.stand_in_amis(moto_gaps.pinned_ami_name())) as emulator:
-        workspace = Workspace.create(tmp, {**emulator.client_env(), **moto_gaps.SERIAL_CHANGES})
+        workspace = Workspace.create(
+            tmp,
+            {**emulator.client_env(), **moto_gaps.SERIAL_CHANGES, "TF_VAR_admin_cidr": ADMIN_CIDR},
+        )
         moto_gaps.write_overrides(workspace.tree, emulator)
         cloud = Cloud(emulator=emulator, workspace=workspace)
         yield cloud
@@ -147,15 +155,12 @@ def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Clou
     assert listener["Port"] == 80
     groups = {group["TargetGroupArn"]: group for group in elbv2.describe_target_groups()["TargetGroups"]}
     routes = {}
-    for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+    for rule in listener_rules(deployed):
         if rule["IsDefault"]:
             continue
-        (pattern,) = [
-            c["PathPatternConfig"]["Values"] for c in rule["Conditions"] if c["Field"] == "path-pattern"
-        ]
         (action,) = rule["Actions"]
         group = groups[action["TargetGroupArn"]]
-        routes[tuple(pattern)] = (
+        routes[tuple(conditions(rule)["path-pattern"])] = (
             group["Port"],
             group["HealthCheckPath"],
             group["HealthCheckIntervalSeconds"],
@@ -163,6 +168,7 @@ def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Clou
     assert routes[("/api/*",)] == (30000, "/health", 30)
     assert routes[("/inventory/*",)] == (30001, "/health", 30)
     assert routes[("/billing/*",)] == (30002, "/health", 30)
+    assert routes[("/argocd*",)] == (30080, "/healthz", 30)
     # Every node is a target of every group.
     nodes = set(deployed_instances(deployed))
     for group in groups.values():
@@ -170,6 +176,38 @@ def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Clou
             "TargetHealthDescriptions"
         ]
         assert {target["Target"]["Id"] for target in targets} == nodes
+
+
+def listener_rules(cloud: Cloud) -> list[dict]:
+    elbv2 = cloud.client("elbv2")
+    (alb,) = elbv2.describe_load_balancers(Names=[NAME])["LoadBalancers"]
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    return elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+
+
+def conditions(rule: dict) -> dict[str, list[str]]:
+    """A rule's conditions by field: path-pattern and source-ip values."""
+    configs = {"path-pattern": "PathPatternConfig", "source-ip": "SourceIpConfig"}
+    return {c["Field"]: c[configs[c["Field"]]]["Values"] for c in rule["Conditions"]}
+
+
+def test_argocd_answers_only_the_admin_cidr_and_no_other_rule_serves_its_paths(deployed: Cloud):
+    """Argo CD's rule carries a source-ip condition; from elsewhere /argocd gets the JSON 404."""
+    rules = listener_rules(deployed)
+    (argocd,) = [r for r in rules if not r["IsDefault"] and conditions(r)["path-pattern"] == ["/argocd*"]]
+    assert conditions(argocd)["source-ip"] == [ADMIN_CIDR]
+    others = [r for r in rules if r is not argocd and not r["IsDefault"]]
+    for path in ("/argocd", "/argocd/", "/argocd/api/webhook", "/argocd/applications"):
+        serving = [
+            r["Priority"]
+            for r in others
+            if any(fnmatch.fnmatch(path, p) for p in conditions(r)["path-pattern"])
+        ]
+        assert not serving, f"{path} from outside admin_cidr is served by rule(s) {serving}"
+    assert all("source-ip" not in conditions(r) for r in others)  # the public routes stay public
+    (default,) = [r for r in rules if r["IsDefault"]]
+    (action,) = default["Actions"]
+    assert (action["Type"], action["FixedResponseConfig"]["StatusCode"]) == ("fixed-response", "404")
 
 
 def security_group(cloud: Cloud, name: str) -> dict:
@@ -248,10 +286,36 @@ def test_secrets_hold_the_keys_the_external_secrets_read(deployed: Cloud):
         assert all(value[key] for key in keys)
 
 
-def test_rds_master_secret_is_found_by_the_tag_the_external_secret_uses(deployed: Cloud):
-    arn = deployed.outputs["rds_master_secret_arn"]
-    secret = deployed.client("secretsmanager").describe_secret(SecretId=arn)
-    assert secret["ARN"] == arn
+def test_rds_master_login_is_in_our_named_secret_not_an_rds_managed_one(deployed: Cloud):
+    name = f"cloud-design/{ENV}/rds-master"
+    assert deployed.outputs["secret_names"]["rds-master"] == name
+    login = secret_json(deployed, name)
+    assert set(login) == {"username", "password"}
+    (db,) = deployed.client("rds").describe_db_instances(DBInstanceIdentifier=NAME)["DBInstances"]
+    assert db["MasterUsername"] == login["username"]
+    assert "MasterUserSecret" not in db  # no rds!db-<uuid> secret to find by tag
+    names = [s["Name"] for s in deployed.client("secretsmanager").list_secrets()["SecretList"]]
+    assert not [n for n in names if n.startswith("rds!")]
+
+
+def test_database_has_a_stable_private_name(deployed: Cloud):
+    """postgres.cloud-design.internal, in a zone only this VPC sees, names the instance's address."""
+    ec2, route53 = deployed.client("ec2"), deployed.client("route53")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [NAME]}])["Vpcs"]
+    for attribute, key in (
+        ("enableDnsSupport", "EnableDnsSupport"),
+        ("enableDnsHostnames", "EnableDnsHostnames"),
+    ):
+        assert ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attribute)[key]["Value"] is True
+    (zone,) = [z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{ZONE}."]
+    assert zone["Config"]["PrivateZone"] is True
+    assert [v["VPCId"] for v in route53.get_hosted_zone(Id=zone["Id"])["VPCs"]] == [vpc["VpcId"]]
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    (cname,) = [r for r in records if r["Type"] == "CNAME"]
+    assert (cname["Name"], cname["TTL"]) == (f"postgres.{ZONE}.", 30)
+    (db,) = deployed.client("rds").describe_db_instances(DBInstanceIdentifier=NAME)["DBInstances"]
+    assert [r["Value"] for r in cname["ResourceRecords"]] == [db["Endpoint"]["Address"]]
+    assert deployed.outputs["database_host"] == f"postgres.{ZONE}"
 
 
 def lifecycle_rule(cloud: Cloud, bucket: str) -> dict:
@@ -294,14 +358,15 @@ def deployed_instances(cloud: Cloud) -> dict[str, dict]:
     return cloud.emulator.instances()
 
 
-def test_nodes_require_imdsv2_with_hop_limit_2_and_carry_their_instance_profiles(deployed: Cloud):
+def test_nodes_require_imdsv2_with_hop_limit_1_and_carry_their_instance_profiles(deployed: Cloud):
+    """Hop limit 1: pods on the CNI bridge, one hop further, get no IMDS token, so no node role."""
     instances = deployed_instances(deployed)
     assert len(instances) == 3
     profiles = {}
     for instance in instances.values():
         options = instance["MetadataOptions"]
         assert options["HttpTokens"] == "required"
-        assert options["HttpPutResponseHopLimit"] == 2
+        assert options["HttpPutResponseHopLimit"] == 1
         assert instance["ImageId"] == moto_gaps.STAND_IN_AMI_ID
         role = {tag["Key"]: tag["Value"] for tag in instance["Tags"]}["cloud-design/role"]
         profiles.setdefault(role, set()).add(instance["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1])
@@ -379,7 +444,7 @@ def generated_values(cloud: Cloud) -> dict[str, str]:
 
 def test_no_generated_secret_is_in_any_state_or_plan(deployed: Cloud):
     values = generated_values(deployed)
-    assert len(values) == 6, values.keys()
+    assert len(values) == 7, values.keys()  # rds-master.password among them
     for label, value in values.items():
         assert len(value) >= 32, f"{label} is not a generated secret"
     for where, text in state_texts(deployed).items():
@@ -388,13 +453,18 @@ def test_no_generated_secret_is_in_any_state_or_plan(deployed: Cloud):
 
 
 def test_a_kubeconfig_the_master_publishes_stays_out_of_the_state(deployed: Cloud):
-    """The master overwrites the kubeconfig parameter at boot; refreshing must not copy it into state."""
+    """The master overwrites the kubeconfig parameter at boot, naming itself in the description
+    (what `cloudctl up` waits for); refreshing must not copy the value into state, and the
+    description must not show as drift."""
     marker = "client-key-data: STAND-IN-KUBECONFIG-KEY-0f9e8d7c6b5a"
-    deployed.client("ssm").put_parameter(
+    published_by = f"published by {deployed.outputs['master_instance_id']}"
+    ssm = deployed.client("ssm")
+    ssm.put_parameter(
         Name=f"/cloud-design/{ENV}/kubeconfig",
         Value=f"apiVersion: v1\nkind: Config\n{marker}\n",
         Type="SecureString",
         Overwrite=True,
+        Description=published_by,
     )
     deployed.step(
         "dev refresh", ENV_ROOT, "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"
@@ -410,6 +480,10 @@ def test_a_kubeconfig_the_master_publishes_stays_out_of_the_state(deployed: Clou
         ok=(0, 2),
     )
     assert replan.code == PLAN_NO_CHANGES, changes_in(replan)
+    (parameter,) = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [f"/cloud-design/{ENV}/kubeconfig"]}]
+    )["Parameters"]
+    assert parameter["Description"] == published_by
 
 
 # --- destroy leaves nothing -------------------------------------------------------------------------

@@ -35,17 +35,23 @@ resource "aws_ssm_parameter" "k3s_token" {
 }
 
 # Created with a placeholder here so Terraform owns (and destroys) it; the master overwrites the
-# value with the admin kubeconfig. Write-only: Terraform never reads the value back, so that
-# kubeconfig never reaches the state, and the master's write is no drift.
+# value with the admin kubeconfig and the description with "published by <its instance id>", so
+# `cloudctl up` can tell a replaced master's kubeconfig from the current one. Write-only value:
+# Terraform never reads it back, so that kubeconfig never reaches the state; with the description
+# ignored, the master's write is no drift.
 resource "aws_ssm_parameter" "kubeconfig" {
   name             = var.kubeconfig_parameter_name
-  description      = "Admin kubeconfig of ${var.cluster_name}, published by the master at boot"
+  description      = "Admin kubeconfig of ${var.cluster_name}: not yet published by a master"
   type             = "SecureString"
   tier             = "Advanced" # a K3s kubeconfig with embedded certificates can exceed 4 KB
   key_id           = var.kms_key_arn
   value_wo         = var.kubeconfig_placeholder
   value_wo_version = 1
   tags             = var.tags
+
+  lifecycle {
+    ignore_changes = [description]
+  }
 }
 
 # A fixed public address for the API, so the kubeconfig and the TLS SANs survive a stop/start.
@@ -71,8 +77,10 @@ locals {
   metadata_options = {
     http_endpoint = "enabled"
     http_tokens   = "required" # IMDSv2 only
-    # 2 hops: pods (one network hop behind the node) use the instance role, e.g. ESO.
-    http_put_response_hop_limit = 2
+    # 1 hop: IMDSv2's token answer dies one hop out, and a pod on the CNI bridge is one hop behind
+    # the node, so only host-network processes (cloud-init, the kubelet's ECR credential provider,
+    # the External Secrets Operator's controller, which runs with hostNetwork) get the node role.
+    http_put_response_hop_limit = 1
   }
 }
 
