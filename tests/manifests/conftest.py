@@ -7,13 +7,15 @@ import copy
 from pathlib import Path
 
 import pytest
-from cloudctl.manifests import render
+from cloudctl.manifests import deployed, render
 from manifest_helpers import ENV_TARGETS, ROOT, copy_tree
 
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> dict[str, render.Rendering]:
-    targets = [t for ts in ENV_TARGETS.values() for t in ts] + ["clusters/dev", "clusters/prod"]
+    targets = [t for ts in ENV_TARGETS.values() for t in ts] + [
+        f"clusters/{env}" for env in deployed.CLUSTERS
+    ]
     work = tmp_path_factory.mktemp("render")
     return {r.target: r for r in render.render_all(ROOT, work, only=targets)}
 

@@ -50,11 +50,11 @@ def test_bad_input_is_one_line_and_a_failure(args, message):
 
 def test_an_application_pointing_at_no_kustomization_fails(rendered):
     root_objects = [render.Obj(copy.deepcopy(o.doc), o.source) for o in rendered["clusters/dev"].objects]
-    renderings = {
-        "clusters/dev": render.Rendering("clusters/dev", root_objects),
-        "clusters/prod": rendered["clusters/prod"],
-    }
-    for obj in root_objects + rendered["clusters/prod"].objects:  # every other path: a stand-in rendering
+    others = [f"clusters/{env}" for env in deployed.CLUSTERS if env != "dev"]
+    renderings = {"clusters/dev": render.Rendering("clusters/dev", root_objects)}
+    renderings |= {target: rendered[target] for target in others}
+    every_app = root_objects + [o for target in others for o in rendered[target].objects]
+    for obj in every_app:  # every other path: a stand-in rendering
         path = obj.doc["spec"].get("source", {}).get("path") if obj.kind == "Application" else None
         if path:
             renderings.setdefault(path, render.Rendering(path))

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cloudctl.manifests import rehearsal, render
+from cloudctl.manifests import deployed, rehearsal, render
 from cloudctl.manifests.tree import GITOPS_DIRS
 from manifest_helpers import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "first-sync-defects"
-ENVS = ("dev", "prod")
+ENVS = deployed.CLUSTERS  # dev, prod and make e2e's ci
 
 
 @pytest.fixture(scope="module")

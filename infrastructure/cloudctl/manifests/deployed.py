@@ -6,7 +6,8 @@ from __future__ import annotations
 from cloudctl.errors import CloudctlError
 from cloudctl.manifests.render import Rendering
 
-CLUSTERS = ("dev", "prod")
+# ci is make e2e's throwaway k3d cluster (clusters/ci): rendered and rehearsed like the others.
+CLUSTERS = ("dev", "prod", "ci")
 
 
 def targets(renderings: dict[str, Rendering]) -> dict[str, list[str]]:

@@ -134,6 +134,9 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
 
         if "capacity" in stages:
             for env, targets in per_env.items():
+                if not (root / "infrastructure/terraform/envs" / env).is_dir():
+                    note(f"capacity {env}: no Terraform environment (make e2e's k3d cluster): not sized")
+                    continue
                 groups = {
                     "movies": [
                         o for t in targets if t.startswith(f"overlays/{env}/") for o in renderings[t].objects
