@@ -44,7 +44,7 @@ README_GATEWAY = "localhost:3000"  # where the README's curl examples reach the 
 # these are AWS's documentation account and a real region, so nothing mistakes them for an account.
 CI_ACCOUNT, CI_REGION = "123456789012", "eu-west-1"
 STEP_TIMEOUT_S = 600
-SYNC_TIMEOUT_S = int(os.environ.get("E2E_SYNC_TIMEOUT", "1500"))
+SYNC_TIMEOUT = "E2E_SYNC_TIMEOUT"  # seconds; the default below
 POLL_S = 10
 
 
@@ -314,10 +314,17 @@ def cluster_objects(repo_url: str, revision: str, refs: dict[str, str]) -> tuple
     return written, root, kube_steps.root_app(layout).name
 
 
-def wait_for_sync(root: str, env: dict) -> None:
+def sync_timeout() -> int:
+    value = os.environ.get(SYNC_TIMEOUT, "1500")
+    if not value.isdigit() or int(value) == 0:
+        raise E2EError(f"{SYNC_TIMEOUT}={value!r}: expected a number of seconds")
+    return int(value)
+
+
+def wait_for_sync(root: str, env: dict, timeout: int) -> None:
     from cloudctl.bootstrap import argo_status
 
-    deadline, last_line, apps = time.monotonic() + SYNC_TIMEOUT_S, "", []
+    deadline, last_line, apps = time.monotonic() + timeout, "", []
     while time.monotonic() < deadline:
         listed = run(
             "kubectl", "-n", "argocd", "get", "applications.argoproj.io", "-o", "json", capture=True, env=env
@@ -330,7 +337,7 @@ def wait_for_sync(root: str, env: dict) -> None:
         if argo_status.converged(apps, root):
             return
         time.sleep(POLL_S)
-    raise E2EError(f"not Synced and Healthy after {SYNC_TIMEOUT_S} s: {argo_status.diagnosis(apps, root)}")
+    raise E2EError(f"not Synced and Healthy after {timeout} s: {argo_status.diagnosis(apps, root)}")
 
 
 def quick_start_curls() -> list[str]:
@@ -377,6 +384,7 @@ def main() -> None:
         if not (ROOT / path).exists():
             raise E2EError(f"{path} does not exist: the {ENV} environment is what make e2e deploys")
     repo_url, revision = repository()
+    timeout = sync_timeout()
     refs, workloads, image = image_refs(), rendered_workloads(), k3s_image()
     check_pull_policies(workloads, set(refs))
     node_port = gateway_node_port(workloads)
@@ -404,7 +412,7 @@ def main() -> None:
         apply_objects(cluster_secrets, env)
         apply_objects(root_yaml, env)
         say(f"cluster Secret and clusters/{ENV}/root.yaml written; waiting for {root} and every Application")
-        wait_for_sync(root, env)
+        wait_for_sync(root, env, timeout)
         run_curls(f"{host}:{web_port}")
     say(f"passed in {time.monotonic() - started:.0f} s")
 

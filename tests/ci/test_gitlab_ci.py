@@ -396,4 +396,11 @@ def test_e2e_job_pins_its_engine_and_calls_make_e2e():
         and service["variables"]["DOCKER_TLS_CERTDIR"] == ""
     )
     assert "e2e/install-k3d /usr/local/bin" in job["before_script"]
+    # Argo CD syncs the merge request's commit, cloned with the job's token (names run.py reads)
+    run_py = (ROOT / "e2e/run.py").read_text()
+    assert job["variables"]["E2E_REVISION"] == "$CI_COMMIT_SHA" and '"E2E_REVISION"' in run_py
+    assert job["variables"]["E2E_REPO_URL"] == "$CI_PROJECT_URL.git" and '"E2E_REPO_URL"' in run_py
+    from cloudctl.bootstrap.inputs import GIT_PASSWORD, GIT_USERNAME
+
+    assert f'export {GIT_USERNAME}=gitlab-ci-token {GIT_PASSWORD}="$CI_JOB_TOKEN"' in job["script"]
     assert (ROOT / "e2e/install-k3d").stat().st_mode & 0o111
