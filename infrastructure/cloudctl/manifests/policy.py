@@ -3,6 +3,10 @@
 Every container (init containers included) states CPU and memory requests and limits, and names
 its image by an explicit tag other than `latest` (or by digest): the scheduler, the capacity
 table and a reproducible rollout all depend on it.
+
+No pod runs on the node's network: only there does the instance role answer (IMDS hop limit 1),
+and only ESO's controller (a Helm chart, apps/platform/external-secrets.yaml) may use it. Every
+PodDisruptionBudget lets a drain evict at least one pod, or replacing a node would hang.
 """
 
 from __future__ import annotations
@@ -41,8 +45,24 @@ def image_problem(image: str) -> str | None:
     return None
 
 
+def disruption_problem(obj: Obj) -> str | None:
+    """A PodDisruptionBudget that lets no voluntary eviction through blocks every node drain."""
+    spec = obj.doc.get("spec") or {}
+    if str(spec.get("maxUnavailable", "")) in ("0", "0%"):
+        return "maxUnavailable 0 allows no eviction: every node drain would wait forever"
+    if str(spec.get("minAvailable", "")) == "100%":
+        return "minAvailable 100% allows no eviction: every node drain would wait forever"
+    return None
+
+
 def check(obj: Obj) -> list[str]:
     problems = []
+    if obj.kind == "PodDisruptionBudget":
+        problem = disruption_problem(obj)
+        if problem:
+            problems.append(problem)
+    if (pod_spec(obj) or {}).get("hostNetwork"):
+        problems.append("hostNetwork: the node's network reaches the instance role (IMDS); only ESO may")
     for container in containers(obj):
         name = container.get("name", "?")
         resources = container.get("resources") or {}
