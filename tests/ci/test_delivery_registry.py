@@ -79,6 +79,27 @@ def test_an_sts_failure_is_one_line():
         registry.EcrRegistry.from_environment({"AWS_REGION": "eu-west-1"}, sts=sts)
 
 
+def test_without_any_region_the_error_says_where_to_set_one(monkeypatch, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(CloudctlError, match="no AWS region: set AWS_REGION"):
+        registry.EcrRegistry.from_environment({"AWS_ACCOUNT_ID": "123456789012"})
+
+
+def test_the_registry_login_is_ecrs_authorization_token():
+    import base64
+
+    ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    token = base64.b64encode(b"AWS:short-lived-password").decode()
+    with Stubber(ecr) as stub:
+        stub.add_response("get_authorization_token", {"authorizationData": [{"authorizationToken": token}]})
+        assert registry.ecr_credentials(ecr) == "AWS:short-lived-password"
+        stub.add_client_error("get_authorization_token", service_error_code="AccessDeniedException")
+        with pytest.raises(CloudctlError, match="ECR: cannot get a registry login"):
+            registry.ecr_credentials(ecr)
+
+
 @pytest.mark.parametrize(
     ("account", "region", "error"),
     [("12345", "eu-west-1", "malformed AWS account"), ("123456789012", "europe", "malformed AWS region")],
