@@ -181,3 +181,22 @@ def test_a_container_that_must_pull_an_imported_image_is_refused_up_front():
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
     run.check_pull_policies([deployment], {"api-gateway"})
     assert run.gateway_node_port(run.rendered_workloads()) == 30000  # base/api-gateway's NodePort
+
+
+def test_install_k3d_refuses_a_download_that_is_not_the_pinned_release(tmp_path):
+    # A stand-in curl that "downloads" something else: the checksum must stop the install.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stand_in(bin_dir, "curl", 'while [ "$1" != "--output" ]; do shift; done; echo tampered > "$2"\n')
+    target = tmp_path / "target"
+    target.mkdir()
+    done = subprocess.run(
+        [str(ROOT / "e2e/install-k3d"), str(target)],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("does not match the sha256 in e2e/pins.env: not installed")
+    assert list(target.iterdir()) == []
