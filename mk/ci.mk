@@ -19,8 +19,19 @@ diff: $(VENV)/.synced ## render every overlay and cluster at BASE and at HEAD (d
 policy-report: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## checkov (project checks loaded) on rendered manifests, Terraform, Dockerfiles; JUnit in .build/policy
 	$(BIN)/cloudctl policy-report --repo $(ROOT) --output $(CI_OUT)/policy
 
+# The pinned gitlab-ci-local (tests/ci/gitlab-ci-local/package-lock.json), which runs the
+# pipeline's rules and jobs in tests/ci; installed outside the linted tree.
+GITLAB_CI_LOCAL_PIN = $(ROOT)/tests/ci/gitlab-ci-local
+GITLAB_CI_LOCAL_DIR = $(CI_OUT)/gitlab-ci-local
+GITLAB_CI_LOCAL = $(GITLAB_CI_LOCAL_DIR)/node_modules/.bin/gitlab-ci-local
+$(GITLAB_CI_LOCAL): $(GITLAB_CI_LOCAL_PIN)/package.json $(GITLAB_CI_LOCAL_PIN)/package-lock.json
+	mkdir -p $(GITLAB_CI_LOCAL_DIR)
+	cp $^ $(GITLAB_CI_LOCAL_DIR)/
+	npm ci --no-audit --no-fund --prefix $(GITLAB_CI_LOCAL_DIR)
+	touch $@
+
 .PHONY: test-ci
-test-ci: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## tests of the delivery scripts, the checkov checks and .gitlab-ci.yml
+test-ci: $(VENV)/.synced $(VENV_CHECKOV)/.synced $(GITLAB_CI_LOCAL) ## tests of the delivery scripts, the checkov checks and .gitlab-ci.yml
 	cd $(ROOT) && $(PYTEST) -q tests/ci
 
 TEST_TARGETS += test-ci
