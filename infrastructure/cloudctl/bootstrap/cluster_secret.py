@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from cloudctl.delivery.registry import repository_name
 from cloudctl.errors import CloudctlError
 
 ARGOCD_NAMESPACE = "argocd"
@@ -97,7 +98,7 @@ def example(
             region=region,
             account_id=account,
             cluster_name=f"cloud-design-{env}",
-            ecr_repository_urls={image: f"{registry}/cloud-design/{env}/{image}" for image in images},
+            ecr_repository_urls={image: f"{registry}/{repository_name(env, image)}" for image in images},
         ),
     )
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
 from cloudctl.bootstrap.cluster_secret import PLACEHOLDER
+from cloudctl.delivery.registry import repository_name
 from cloudctl.manifests import tree
 from cloudctl.manifests.render import Obj, Rendering
 
@@ -382,7 +383,7 @@ def check(timeline: Timeline) -> list[str]:
 def _check_images(timeline: Timeline, repositories: tuple[str, ...]) -> list[str]:
     """Every image of ours pulls from an ECR repository Terraform creates for this environment."""
     problems: list[str] = []
-    wanted = {tree.ecr_repository(timeline.env, name) for name in repositories}
+    wanted = {repository_name(timeline.env, name) for name in repositories}
     for placed in timeline.placed:
         for container in _containers(_pod_spec(placed.obj) or {}):
             image = container.get("image", "")
@@ -400,7 +401,7 @@ def _check_images(timeline: Timeline, repositories: tuple[str, ...]) -> list[str
             elif repository in repositories:
                 problems.append(
                     f"{where} pulls {image}, which names no registry: nothing maps it to Terraform's "
-                    f"ECR repository {tree.ecr_repository(timeline.env, repository)}"
+                    f"ECR repository {repository_name(timeline.env, repository)}"
                 )
     return problems
 

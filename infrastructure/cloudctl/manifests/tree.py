@@ -61,6 +61,3 @@ def ecr_repository_names(root: Path = ROOT) -> tuple[str, ...]:
     return tuple(re.findall(r'"([^"]+)"', default.group(1)))
 
 
-def ecr_repository(env: str, image: str) -> str:
-    """An image's ECR repository name (the registry module's name_prefix in envs/common/main.tf)."""
-    return f"cloud-design/{env}/{image}"
