@@ -1,4 +1,5 @@
 """Entry point. Each command module exposes register(subparsers); its parser sets func(args) -> int."""
+
 from __future__ import annotations
 
 import argparse

@@ -43,11 +43,11 @@ def init_env(ctx: Context) -> None:
 
 
 def apply_env(ctx: Context) -> None:
-    ctx.shell.run(TerraformCall(ctx.layout.env_root, "apply", APPLY))
+    ctx.shell.run(TerraformCall(ctx.layout.env_root, "apply", APPLY, variables=ctx.terraform_variables()))
 
 
 def destroy_env(ctx: Context) -> None:
-    ctx.shell.run(TerraformCall(ctx.layout.env_root, "destroy", DESTROY))
+    ctx.shell.run(TerraformCall(ctx.layout.env_root, "destroy", DESTROY, variables=ctx.terraform_variables()))
 
 
 def env_output_text(ctx: Context) -> str:
@@ -88,4 +88,4 @@ def plan_state(ctx: Context) -> None:
 
 
 def plan_env(ctx: Context) -> None:
-    _plan(ctx, TerraformCall(ctx.layout.env_root, "plan", PLAN))
+    _plan(ctx, TerraformCall(ctx.layout.env_root, "plan", PLAN, variables=ctx.terraform_variables()))

@@ -8,12 +8,16 @@ hashicorp/aws 5.100.0, the committed state and env roots, the S3 backend with na
 cloudctl's own boto3 calls (STS, S3, SSM).
 
 STAND-INs, each named: moto plays AWS (tests/infrastructure/aws_emulator.py, with the overrides of
-moto_gaps.py in the checkout's copy); kubectl is standin_tool.py (no cluster here); and a thread
-plays the master's cloud-init, which on AWS publishes the K3s kubeconfig to SSM once K3s runs.
+moto_gaps.py in the checkout's copy); kubectl is standin_tool.py (no cluster here, so Argo CD's
+Applications are its recorded converged answer); a thread plays the master's cloud-init, which on
+AWS publishes the K3s kubeconfig to SSM once K3s runs, and pushes the pinned images as dev's first
+pipeline would (test_images.py drives that build against the GitLab stand-in); AlbStandIn answers
+GET /api/movies in place of the ALB, which moto creates without a data plane.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -25,9 +29,9 @@ from pathlib import Path
 import aws_emulator
 import moto_gaps
 import pytest
-from cloudctl.bootstrap import commands
+from cloudctl.bootstrap import argo_status, commands, images
 from cloudctl.bootstrap.waits import WaitPolicy
-from cloudctl_fakes import KUBECONFIG, REAL_ROOT, STATE_BUCKET
+from cloudctl_fakes import ADMIN_CIDR, IMAGES, INPUTS, KUBECONFIG, REAL_ROOT, STATE_BUCKET, AlbStandIn
 from terraform_engine import TERRAFORM_BIN, Workspace
 
 # A whole up, plan and down: about five minutes, mostly the provider's own waits (S3 lifecycle
@@ -39,30 +43,64 @@ PLACEHOLDER = "pending"
 
 
 class MasterStandIn(threading.Thread):
-    """STAND-IN for the master's cloud-init: once Terraform has created the kubeconfig parameter
-    (holding the placeholder), overwrite it with a kubeconfig, as the master does after K3s starts."""
+    """STAND-IN for the master's cloud-init and dev's first pipeline: once Terraform has created the
+    kubeconfig parameter (holding the placeholder) and the master instance, overwrite the parameter
+    with a kubeconfig and the description `published by <instance-id>`, as the master does after K3s
+    starts; once the ECR repositories exist, push the tags overlays/dev/images pins."""
 
-    def __init__(self, emulator: aws_emulator.Emulator) -> None:
+    def __init__(self, emulator: aws_emulator.Emulator, tag: str) -> None:
         super().__init__(daemon=True)
         self.emulator = emulator
+        self.tag = tag
         self.stop = threading.Event()
         self.published = threading.Event()
+        self.pushed = threading.Event()
+
+    def master_id(self) -> str | None:
+        for instance_id, instance in self.emulator.instances().items():
+            tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+            if tags.get("cloud-design/role") == "master":
+                return instance_id
+        return None
+
+    def push_images(self) -> None:
+        ecr = self.emulator.client("ecr")
+        names = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
+        wanted = [f"cloud-design/{ENV}/{image}" for image in IMAGES]
+        if not set(wanted) <= names:
+            return
+        for name in wanted:
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"digest": f"sha256:{name}"},
+            }
+            ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag=self.tag)
+        self.pushed.set()
 
     def run(self) -> None:
         ssm = self.emulator.client("ssm")
         while not self.stop.wait(1):
+            if not self.pushed.is_set():
+                self.push_images()
+            if self.published.is_set():
+                continue
             try:
                 value = ssm.get_parameter(Name=KUBECONFIG_PARAMETER, WithDecryption=True)["Parameter"][
                     "Value"
                 ]
             except ssm.exceptions.ParameterNotFound:
                 continue
-            if value == PLACEHOLDER:
+            master = self.master_id()
+            if value == PLACEHOLDER and master:
                 ssm.put_parameter(
-                    Name=KUBECONFIG_PARAMETER, Value=KUBECONFIG, Type="SecureString", Overwrite=True
+                    Name=KUBECONFIG_PARAMETER,
+                    Value=KUBECONFIG,
+                    Type="SecureString",
+                    Description=f"published by {master}",
+                    Overwrite=True,
                 )
                 self.published.set()
-                return
 
 
 @pytest.fixture
@@ -80,6 +118,9 @@ def emulated(tmp_path: Path, standins, monkeypatch: pytest.MonkeyPatch) -> Itera
         clusters = checkout / "clusters" / ENV
         shutil.copytree(REAL_ROOT / "clusters" / ENV / "argocd", clusters / "argocd")
         shutil.copy2(REAL_ROOT / "clusters" / ENV / "root.yaml", clusters / "root.yaml")
+        images = checkout / "overlays" / ENV / "images"
+        images.mkdir(parents=True)
+        shutil.copy2(REAL_ROOT / "overlays" / ENV / "images" / "kustomization.yaml", images)
         for key in (
             "TF_CLI_CONFIG_FILE",
             "TF_IN_AUTOMATION",
@@ -99,20 +140,39 @@ def emulated(tmp_path: Path, standins, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield checkout, emulator, workspace
 
 
-def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, tmp_path: Path):
+@pytest.fixture
+def alb(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlbStandIn]:
+    """STAND-IN for the ALB's data plane: GET <alb>/api/movies goes to a server on loopback."""
+    server = AlbStandIn().start()
+    real = argo_status.http_status
+
+    def through_stand_in(url: str) -> str:
+        return real(f"http://{server.host}/{url.split('/', 3)[3]}")
+
+    monkeypatch.setattr(argo_status, "http_status", through_stand_in)
+    yield server
+    server.stop()
+
+
+def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, alb, tmp_path: Path):
     checkout, emulator, workspace = emulated
     kubeconfig = tmp_path / "kube" / "config"
     common = ("--env", ENV, "--repo-root", str(checkout), "--kubeconfig", str(kubeconfig))
     timings: dict[str, float] = {}
+    pinned = (checkout / "overlays" / ENV / "images" / "kustomization.yaml").read_text()
+    (tag,) = set(images.pinned_tags(pinned, "overlays/dev/images").values())
 
-    master = MasterStandIn(emulator)
+    master = MasterStandIn(emulator, tag)
     master.start()
     started = time.monotonic()
-    up = run("up", *common)
+    up = run("up", *common, *INPUTS)
     timings["up"] = time.monotonic() - started
     master.stop.set()
     assert up.code == 0, up.out[-3000:] + up.err[-3000:]
-    assert master.published.is_set()
+    assert master.published.is_set() and master.pushed.is_set()
+    assert alb.requests == ["/api/movies"]
+    (secret,) = [obj for obj in standins.applied() if obj["metadata"]["name"] == "in-cluster"]
+    assert secret["metadata"]["annotations"]["aws_account_id"] == aws_emulator.ACCOUNT_ID
     # What up applied is in the emulator, and its state in the state bucket through the S3 backend.
     assert set(emulator.leftovers()) >= {"instances", "db instances", "load balancers", "buckets"}
     state_objects = emulator.client("s3").list_objects_v2(Bucket=STATE_BUCKET)["Contents"]
@@ -124,7 +184,7 @@ def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, 
     assert "    ALB:         http://" in up.out
 
     started = time.monotonic()
-    plan = run("plan", *common)
+    plan = run("plan", *common, "--admin-cidr", ADMIN_CIDR)
     timings["plan"] = time.monotonic() - started
     assert plan.code == 0, plan.err
     assert "infrastructure/terraform/state: no changes" in plan.out
@@ -135,7 +195,7 @@ def test_up_plan_status_and_down_drive_the_real_engine(emulated, run, standins, 
     assert f"{ENV}: cluster cloud-design-{ENV} in eu-west-1" in status.out
 
     started = time.monotonic()
-    down = run("down", *common, "--yes")
+    down = run("down", *common, "--admin-cidr", ADMIN_CIDR, "--yes")
     timings["down"] = time.monotonic() - started
     assert down.code == 0, down.out[-3000:] + down.err[-3000:]
     # Only the state bucket is left, holding the env's (now empty) state: down keeps the state root.
