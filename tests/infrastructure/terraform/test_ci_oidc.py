@@ -229,6 +229,18 @@ def test_plan_role_reads_only_its_own_state_object():
     assert "s3:GetObject" not in buckets["actions"]
 
 
+def test_plan_role_reads_only_this_environments_private_zone():
+    """Route 53 calls are global (us-east-1), so the zone's ARN, not a region condition, holds them."""
+    (zone,) = [s for s in statements("plan") if any(a.startswith("route53:") for a in s["actions"])]
+    assert (
+        zone["resources"]
+        == '${[for id in var.hosted_zone_ids : "arn:${local.partition}:route53:::hostedzone/${id}"]}'
+    )
+    assert module_call()["hosted_zone_ids"] == ["${module.dns.zone_id}"]
+    (describe,) = [s for s in statements("plan") if s["sid"] == "DescribeWithoutResourceScope"]
+    assert not [a for a in describe["actions"] if a.startswith("route53:")]
+
+
 def test_push_role_writes_only_this_environments_repositories():
     writes = {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"}
     writers = [s for s in statements("push") if writes & set(s["actions"])]

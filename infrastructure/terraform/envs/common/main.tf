@@ -158,6 +158,7 @@ module "ci_oidc" {
   state_bucket_name = var.state_bucket_name
   state_key         = "envs/${var.environment}/terraform.tfstate" # backend.hcl's key
   bucket_arns       = [module.storage.logs_bucket_arn, module.storage.backups_bucket_arn]
+  hosted_zone_ids   = [module.dns.zone_id]
   kms_key_arn       = module.kms.key_arn
   secrets_prefix    = "cloud-design/${var.environment}"
   ssm_prefix        = local.ssm_prefix

@@ -108,6 +108,14 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
+    sid = "PrivateZoneRead"
+    # Route 53 is global (its calls are made in us-east-1), so the region condition above cannot
+    # hold it; the hosted zone's ARN does.
+    actions   = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+    resources = [for id in var.hosted_zone_ids : "arn:${local.partition}:route53:::hostedzone/${id}"]
+  }
+
+  statement {
     sid       = "KeyDescribe"
     actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
     resources = [var.kms_key_arn]

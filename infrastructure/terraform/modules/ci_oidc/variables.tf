@@ -90,6 +90,11 @@ variable "state_key" {
   type        = string
 }
 
+variable "hosted_zone_ids" {
+  description = "IDs of this environment's Route 53 hosted zones whose records the plan role reads (the private zone)."
+  type        = list(string)
+}
+
 variable "bucket_arns" {
   description = "ARNs of this environment's S3 buckets whose configuration the plan role reads (not their objects)."
   type        = list(string)
