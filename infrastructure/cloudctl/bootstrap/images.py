@@ -4,9 +4,11 @@ The tags the cluster will run are the `newTag`s of overlays/<env>/images/kustomi
 must exist in its ECR repository (Terraform output `ecr_repository_urls`) before the root syncs, or
 every pod sits in ImagePullBackOff. On a new account ECR is empty:
 
-- dev: start the GitLab pipeline that builds every service (BUILD_ALL=true) at the revision the
-  cluster follows, wait for it, then wait until that revision's images file carries tags that exist
-  in ECR (the pipeline's tag writer commits them); the root then syncs those.
+- dev: unless the revision the cluster follows already pins tags that exist (read through the
+  GitLab API: a first build's tag commit may not be pulled here), start the GitLab pipeline that
+  builds every service (BUILD_ALL=true) at that revision, wait for it, then wait until the
+  revision's images file carries tags that exist in ECR (the pipeline's tag writer commits them);
+  the root then syncs those.
 - prod: never build. Its tags come from dev's by promotion; a missing one is an error that says so.
 """
 
@@ -145,14 +147,25 @@ def ensure_images(ctx: Context) -> None:
             f"{', '.join(missing)} not in ECR: {ctx.env} never builds; run the promotion first "
             "(the pipeline's promote-prod job, `cloudctl promote --copy-images --open-mr`) and merge its MR"
         )
-    ctx.say(f"    not in ECR yet: {', '.join(missing)}; building every service")
+    ctx.say(f"    not in ECR: {', '.join(missing)} (pinned by this checkout's {where})")
     project = gitlab_project(ctx)
-    _show_build(ctx, note="python-gitlab")
-    run_build(ctx, project)
-    built = wait_for_pinned_images(
-        ctx, project, lambda found: missing_images(ecr, out.ecr_repository_urls, found)
-    )
-    pins = ", ".join(f"{image}:{tag}" for image, tag in sorted(built.items()))
+
+    def still_missing(found: dict[str, str]) -> list[str]:
+        return missing_images(ecr, out.ecr_repository_urls, found)
+
+    # The cluster syncs the revision, not this checkout: after a first build its tag commit is there,
+    # so a re-run with a checkout that was not pulled builds nothing again.
+    remote = remote_tags(ctx, project)
+    absent = still_missing(remote)
+    if absent:
+        ctx.say(
+            f"    {where} at {ctx.inputs.revision} pins {', '.join(absent)}, not in ECR either: "
+            "building every service"
+        )
+        _show_build(ctx, note="python-gitlab")
+        run_build(ctx, project)
+        remote = wait_for_pinned_images(ctx, project, still_missing)
+    pins = ", ".join(f"{image}:{tag}" for image, tag in sorted(remote.items()))
     ctx.say(f"    {where} at {ctx.inputs.revision} pins {pins}, all in ECR: the root will sync them")
 
 
@@ -176,6 +189,13 @@ def run_build(ctx: Context, project: Any) -> None:
     wait_for(f"pipeline {pipeline.web_url}", finished, ctx.waits, explain=lambda: f"it is {pipeline.status}")
 
 
+def remote_tags(ctx: Context, project: Any) -> dict[str, str]:
+    """The tags the revision's images file pins, read through the GitLab API."""
+    path, revision = ctx.layout.rel(ctx.layout.images_kustomization), ctx.inputs.revision
+    text = project.files.get(file_path=path, ref=revision).decode().decode()
+    return pinned_tags(text, f"{path} at {revision}")
+
+
 def wait_for_pinned_images(
     ctx: Context, project: Any, missing: Callable[[dict[str, str]], list[str]]
 ) -> dict[str, str]:
@@ -186,8 +206,7 @@ def wait_for_pinned_images(
 
     def pinned_and_present() -> dict[str, str] | None:
         nonlocal last
-        text = project.files.get(file_path=path, ref=revision).decode().decode()
-        found = pinned_tags(text, f"{path} at {revision}")
+        found = remote_tags(ctx, project)
         last = missing(found)
         if last:
             ctx.say(f"    {path} at {revision} pins {', '.join(last)}, not in ECR yet (the tag commit)")

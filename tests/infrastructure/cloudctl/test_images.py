@@ -156,6 +156,7 @@ def test_dev_builds_every_service_then_waits_for_the_tag_commit(
     gitlab.reply("POST", f"{PROJECT}/pipeline", pipeline("created", gitlab.url), status=201)
     gitlab.reply("GET", f"{PROJECT}/pipelines/4711", pipeline("running", gitlab.url))
     gitlab.reply("GET", f"{PROJECT}/pipelines/4711", pipeline("success", gitlab.url))
+    gitlab.reply("GET", FILE, images_file("0.1.0"))  # before the build
     gitlab.reply("GET", FILE, images_file("0.1.0"))  # the tag writer has not committed yet
     gitlab.reply("GET", FILE, images_file(NEW_TAG))
     push(ecr_emulator, "dev", NEW_TAG)  # what the pipeline's build jobs pushed
@@ -167,15 +168,19 @@ def test_dev_builds_every_service_then_waits_for_the_tag_commit(
     assert create.body == {"ref": "main", "variables": [{"key": "BUILD_ALL", "value": "true"}]}
     assert create.headers["PRIVATE-TOKEN"] == _fake_gitlab().TOKEN
     assert gitlab.calls() == [
+        ("GET", FILE),
         ("POST", f"{PROJECT}/pipeline"),
         ("GET", f"{PROJECT}/pipelines/4711"),
         ("GET", f"{PROJECT}/pipelines/4711"),
         ("GET", FILE),
         ("GET", FILE),
     ]
-    assert [r.query for r in gitlab.requests if r.path == FILE] == [{"ref": ["main"]}] * 2
+    assert [r.query for r in gitlab.requests if r.path == FILE] == [{"ref": ["main"]}] * 3
     text = said(out)
-    assert "not in ECR yet: api-gateway:0.1.0, billing-app:0.1.0, inventory-app:0.1.0" in text
+    assert (
+        "overlays/dev/images/kustomization.yaml at main pins api-gateway:0.1.0, billing-app:0.1.0, "
+        "inventory-app:0.1.0, not in ECR either: building every service" in text
+    )
     assert f"pipeline 4711: {gitlab.url}/acme/movies/-/pipelines/4711" in text
     assert (
         f"pins api-gateway:{NEW_TAG}, billing-app:{NEW_TAG}, inventory-app:{NEW_TAG}, all in ECR: "
@@ -184,7 +189,25 @@ def test_dev_builds_every_service_then_waits_for_the_tag_commit(
     assert clock.sleeps == 2  # one while running, one before the tag commit
 
 
+def test_a_rerun_whose_checkout_is_behind_the_tag_commit_builds_nothing(
+    tmp_path, ecr_emulator, registry, gitlab, out
+):
+    """The first up built and CI committed new tags; this checkout still pins 0.1.0 (not pulled)."""
+    push(ecr_emulator, "dev", NEW_TAG)
+    gitlab.reply("GET", FILE, images_file(NEW_TAG))
+    ctx = context(tmp_path, "dev", registry, gitlab.url, FakeClock(), out)
+
+    images.ensure_images(ctx)
+
+    assert gitlab.calls() == [("GET", FILE)]  # no pipeline
+    assert (
+        f"at main pins api-gateway:{NEW_TAG}, billing-app:{NEW_TAG}, inventory-app:{NEW_TAG}, all in ECR"
+        in said(out)
+    )
+
+
 def test_a_failed_build_is_one_line_with_the_pipeline_url(tmp_path, ecr_emulator, registry, gitlab, out):
+    gitlab.reply("GET", FILE, images_file("0.1.0"))
     gitlab.reply("POST", f"{PROJECT}/pipeline", pipeline("created", gitlab.url), status=201)
     gitlab.reply("GET", f"{PROJECT}/pipelines/4711", pipeline("failed", gitlab.url))
     ctx = context(tmp_path, "dev", registry, gitlab.url, FakeClock(), out)
@@ -198,6 +221,7 @@ def test_a_failed_build_is_one_line_with_the_pipeline_url(tmp_path, ecr_emulator
 
 
 def test_a_build_that_never_ends_times_out(tmp_path, ecr_emulator, registry, gitlab, out):
+    gitlab.reply("GET", FILE, images_file("0.1.0"))
     gitlab.reply("POST", f"{PROJECT}/pipeline", pipeline("created", gitlab.url), status=201)
     gitlab.reply("GET", f"{PROJECT}/pipelines/4711", pipeline("running", gitlab.url))
     ctx = context(tmp_path, "dev", registry, gitlab.url, FakeClock(), out)
