@@ -1,4 +1,4 @@
-# The first seven outputs are the ones the bootstrap CLI reads (docs/contract.md).
+# docs/contract.md ("Terraform layout the CLI reads") names the outputs the bootstrap CLI reads.
 output "alb_dns_name" {
   description = "Public DNS name of the ALB."
   value       = module.load_balancer.dns_name
