@@ -118,7 +118,7 @@ def test_every_node_installs_pinned_k3s_and_the_ecr_credential_provider(rendered
     assert "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.1%2Bk3s1/install.sh" in script
     assert "get.k3s.io" not in script  # the floating installer is never used
     url = "https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.31.7/linux/amd64/ecr-credential-provider-linux-amd64"
-    assert f'retry curl -fsSL -o /tmp/ecr-credential-provider "{url}"' in script
+    assert f'retry curl -fsSL --max-time 300 -o /tmp/ecr-credential-provider "{url}"' in script
     assert "sha256sum -c -" in script
     assert "/var/lib/rancher/credentialprovider/bin/ecr-credential-provider" in script
     assert "cat > /var/lib/rancher/credentialprovider/config.yaml" in script
@@ -245,6 +245,9 @@ def test_every_network_call_goes_through_retry(rendered, role):
     script = rendered[role]
     assert script.count("retry ") >= 8
     assert unwrapped_network_calls(script) == []
+    # A stalled download must fail (and be retried), not hang the boot.
+    curls = [line for line in logical_lines(script) if re.search(r"\bcurl ", line)]
+    assert curls and [line for line in curls if "--max-time" not in line] == []
 
 
 def test_the_network_check_finds_an_unwrapped_call(rendered):
