@@ -54,6 +54,11 @@ class Inputs:
             raise CloudctlError(
                 f"{missing} is not set: a private repository needs both {GIT_USERNAME} and {GIT_PASSWORD}"
             )
+        if username and self.repo_url and not self.repo_url.startswith("https://"):
+            # Argo CD authenticates ssh with a private key, never with a username and password.
+            raise CloudctlError(
+                f"{GIT_USERNAME}/{GIT_PASSWORD} need an https:// --repo-url, not {self.repo_url}"
+            )
         return (username, password) if username else None
 
 

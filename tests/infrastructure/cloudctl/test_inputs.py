@@ -152,3 +152,17 @@ def test_a_missing_config_file_is_one_line(run, repo, standins, ssm, tmp_path):
 
     assert result.code == 1
     assert result.err == f"cloudctl up: error: --config {tmp_path / 'nope.yaml'}: No such file or directory\n"
+
+
+def test_a_password_for_an_ssh_url_is_refused(run, repo, standins, ssm, monkeypatch):
+    monkeypatch.setenv("CLOUDCTL_GIT_USERNAME", "argocd-reader")
+    monkeypatch.setenv("CLOUDCTL_GIT_PASSWORD", "glpat-not-a-real-token")
+
+    result = up(run, repo, "--repo-url", "git@gitlab.com:acme/movies.git", "--admin-cidr", ADMIN_CIDR)
+
+    assert result.code == 1
+    assert result.err == (
+        "cloudctl up: error: CLOUDCTL_GIT_USERNAME/CLOUDCTL_GIT_PASSWORD need an https:// --repo-url, "
+        "not git@gitlab.com:acme/movies.git\n"
+    )
+    assert standins.calls() == []
