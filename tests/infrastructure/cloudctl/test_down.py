@@ -334,3 +334,14 @@ def test_status_and_down_ignore_a_kubeconfig_a_previous_master_published(
     assert "a previous master" in result.out and "no cluster to talk to" in result.out
     assert not any(call["tool"] == "kubectl" for call in standins.calls())
     assert not kubeconfig.exists()
+
+
+def test_status_before_argo_cd_is_installed_says_so_and_exits_3(run, repo, standins, ssm, clock, kubeconfig):
+    missing = 'error: the server doesn\'t have a resource type "applications"\n'
+    standins.prepend("kubectl", {"match": LIST, "exit": 1, "stderr": missing})
+    ssm.holds()
+
+    result = run("status", "--env", "dev", "--repo-root", str(repo), "--kubeconfig", str(kubeconfig))
+
+    assert result.code == 3
+    assert "    applications: Argo CD is not installed\n" in result.out
