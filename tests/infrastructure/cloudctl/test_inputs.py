@@ -166,3 +166,11 @@ def test_a_password_for_an_ssh_url_is_refused(run, repo, standins, ssm, monkeypa
         "not git@gitlab.com:acme/movies.git\n"
     )
     assert standins.calls() == []
+
+
+def test_a_revision_that_is_no_git_ref_is_refused(run, repo, standins, ssm):
+    result = up(run, repo, "--repo-url", REPO_URL, "--admin-cidr", ADMIN_CIDR, "--revision", "main branch")
+
+    assert result.code == 1
+    assert result.err == "cloudctl up: error: --revision 'main branch': not a git ref\n"
+    assert standins.calls() == []
