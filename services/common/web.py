@@ -3,6 +3,7 @@ readiness, metrics and per-route request metrics."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -12,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from common import metrics, readiness
 from common.errors import ApiError
@@ -48,6 +49,33 @@ def incoming_request_id() -> str:
     return sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
 
 
+def refuse_oversized_body(max_body: int) -> None:
+    """413 for a body above `max_body` bytes, whatever its framing, before any route reads it.
+
+    A declared Content-Length is checked at once. A chunked body declares no length: werkzeug's
+    limit on such a stream only stops reading at `max_body`, so `get_data()` would return the
+    first `max_body` bytes and drop the rest unnoticed. So the body is read here, at most one
+    byte past the limit, and the request continues as if it had been sent with Content-Length.
+    """
+    declared = request.content_length
+    if declared is not None:
+        if declared > max_body:
+            raise RequestEntityTooLarge()
+        return
+    environ = request.environ
+    if "HTTP_TRANSFER_ENCODING" not in environ:
+        return  # neither length nor chunks: no body
+    try:
+        body = environ["wsgi.input"].read(max_body + 1)
+    except Exception:  # noqa: BLE001 - the server's own error for bad chunk framing or a lost client
+        raise BadRequest("request body is not valid chunked encoding") from None
+    if len(body) > max_body:
+        raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    del environ["HTTP_TRANSFER_ENCODING"]
+
+
 def create_base_app(
     service: str, settings_values: Mapping[str, Any], ready_checks: Mapping[str, ReadyCheck] | None = None
 ) -> Flask:
@@ -64,9 +92,8 @@ def create_base_app(
         g.request_started = time.perf_counter()
         g.request_id = incoming_request_id()
         g.request_id_token = request_id_var.set(g.request_id)
-        # Refuse a declared oversized body at once, even on routes that never read it.
-        if max_body and request.content_length is not None and request.content_length > max_body:
-            raise RequestEntityTooLarge()
+        if max_body:
+            refuse_oversized_body(max_body)
 
     @app.after_request
     def _finish_request(response: Response) -> Response:
