@@ -11,7 +11,7 @@ STAND-INs, each named: moto plays AWS (tests/infrastructure/aws_emulator.py, wit
 moto_gaps.py in the checkout's copy); kubectl is standin_tool.py (no cluster here, so Argo CD's
 Applications are its recorded converged answer); a thread plays the master's cloud-init, which on
 AWS publishes the K3s kubeconfig to SSM once K3s runs, and pushes the pinned images as dev's first
-pipeline would (test_images.py drives that build against the GitLab stand-in); AlbStandIn answers
+pipeline would (test_up_images.py drives that build against the GitLab stand-in); AlbStandIn answers
 GET /api/movies in place of the ALB, which moto creates without a data plane.
 """
 
