@@ -1,5 +1,5 @@
 """Gunicorn config for the billing API: the shared settings, validated against billing's env."""
 
-from common.gunicorn_base import BEHIND_GATEWAY, gunicorn_settings
+from common.gunicorn_base import gunicorn_settings
 
-globals().update(gunicorn_settings("billing", "billing.config:API_SETTINGS", **BEHIND_GATEWAY))
+globals().update(gunicorn_settings("billing", "billing.config:API_SETTINGS"))

@@ -1,8 +1,18 @@
-"""Errors a request handler raises to answer with a JSON error body (see common.web)."""
+"""The JSON error contract, and the errors a request handler raises to answer with it (see common.web)."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
+
+
+def error_body(status: int, message: str, request_id: str | None, **details: Any) -> dict[str, Any]:
+    """`{"error": <reason phrase>, "message": ..., **details, "request_id": ...}`: every error answer."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return {"error": reason, "message": message, **details, "request_id": request_id}
 
 
 class ApiError(Exception):

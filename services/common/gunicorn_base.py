@@ -20,23 +20,19 @@ import sys
 import tempfile
 from typing import Any
 
-from common import config
+from common import config, jsonlog
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-# Chosen by measurement on the 2-core machine (docs/benchmarks.md). The gateway takes the public
-# connections on sync workers: each worker accepts one connection at a time, so load spreads
-# evenly and p99 stays low. The services behind the gateway run our keep-alive worker
-# (common/keepalive_worker.py): one request at a time per process like a sync worker, so no GIL
-# contention, but connections stay open, so the gateway's pooled client reuses them (no connect,
-# accept and close per proxied request), and without gthread's thread hand-off per request.
-DEFAULT_WORKER_CLASS = "sync"
-DEFAULT_THREADS = 1
-DEFAULT_KEEPALIVE_SECONDS = 2  # gunicorn's own default
-KEEPALIVE_WORKER_CLASS = "common.keepalive_worker.KeepAliveWorker"
-# For inventory and billing. The keep-alive outlasts the gateway's idle gaps, so the service
-# rarely closes a pooled connection just as the gateway sends on it.
-BEHIND_GATEWAY = {"worker_class": KEEPALIVE_WORKER_CLASS, "keepalive": 75}
+# gunicorn's gthread worker (as JsonErrorWorker, which only changes its 414/431 answers), chosen
+# by measurement in one pod's shape: docs/decisions/gunicorn-workers.md.
+WORKER_CLASS = "common.gunicorn_worker.JsonErrorWorker"
+THREADS = 1
+# Paired with the ALB's idle timeout (60 s, infrastructure/terraform/modules/load_balancer): a
+# target must keep an idle connection open longer than the ALB does, or the ALB may reuse one the
+# target has just closed and answer 502. The same holds for the gateway's pooled connections
+# to inventory and billing.
+KEEPALIVE_SECONDS = 75
 # How long a stopping master waits for its workers (below the pods' 30 s termination grace).
 GRACEFUL_TIMEOUT_SECONDS = 20
 
@@ -68,19 +64,11 @@ def _import_settings(spec: str) -> tuple[config.Setting, ...]:
 
 def _require_multiprocess_metrics() -> None:
     """Fail loudly if prometheus_client was imported before the directory was set."""
-    values = sys.modules.get("prometheus_client.values")
-    if values is not None and not getattr(values.ValueClass, "_multiprocess", False):
+    if "prometheus_client" in sys.modules and not os.environ.get(MULTIPROC_ENV):
         raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
 
 
-def gunicorn_settings(
-    service: str,
-    settings_spec: str,
-    *,
-    worker_class: str = DEFAULT_WORKER_CLASS,
-    threads: int = DEFAULT_THREADS,
-    keepalive: int = DEFAULT_KEEPALIVE_SECONDS,
-) -> dict[str, Any]:
+def gunicorn_settings(service: str, settings_spec: str) -> dict[str, Any]:
     """Validate the service's env in the master (bad env: one line, exit 2) and return settings.
 
     `settings_spec` is "module:ATTRIBUTE" naming the service's Setting tuple.
@@ -88,18 +76,17 @@ def gunicorn_settings(
     _require_multiprocess_metrics()
     prepare_multiproc_dir(service)
     values = config.load_or_exit(_import_settings(settings_spec))
-    _require_multiprocess_metrics()
-    os.environ["CLOUD_DESIGN_SERVICE"] = service  # read by the JSON gunicorn logger
     return {
         "bind": f"0.0.0.0:{values['PORT']}",
         "workers": values.get("GUNICORN_WORKERS") or config.DEFAULT_GUNICORN_WORKERS,
-        "worker_class": worker_class,
-        "threads": threads,  # only gthread uses it
-        "keepalive": keepalive,  # ignored by sync workers, which close every connection
+        "worker_class": WORKER_CLASS,
+        "threads": THREADS,
+        "keepalive": KEEPALIVE_SECONDS,
         "loglevel": values["LOG_LEVEL"].lower(),
         "accesslog": "-",
         "errorlog": "-",
-        "logger_class": "common.gunicorn_logging.JsonGunicornLogger",
+        "access_log_format": jsonlog.ACCESS_LOG_FORMAT,
+        "logconfig_dict": jsonlog.logging_config(service, values["LOG_LEVEL"]),
         "child_exit": _child_exit,
         "timeout": 30,
         "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,

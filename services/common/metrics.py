@@ -19,8 +19,8 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from prometheus_client import multiprocess as _multiprocess
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -37,7 +37,7 @@ def render() -> tuple[bytes, str]:
     """The exposition text for /metrics and its content type."""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
-        _multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
@@ -45,4 +45,4 @@ def render() -> tuple[bytes, str]:
 def mark_process_dead(pid: int) -> None:
     """Drop a finished process's live gauges (called from gunicorn's child_exit)."""
     if os.environ.get(MULTIPROC_ENV):
-        _multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)

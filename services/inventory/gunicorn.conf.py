@@ -1,5 +1,5 @@
 """Gunicorn config for inventory: the shared settings, validated against inventory's env."""
 
-from common.gunicorn_base import BEHIND_GATEWAY, gunicorn_settings
+from common.gunicorn_base import gunicorn_settings
 
-globals().update(gunicorn_settings("inventory", "inventory.config:SETTINGS", **BEHIND_GATEWAY))
+globals().update(gunicorn_settings("inventory", "inventory.config:SETTINGS"))
