@@ -1,18 +1,18 @@
-"""PostgreSQL access: a per-process connection pool that survives forks and server restarts.
+"""PostgreSQL access: psycopg2's ThreadedConnectionPool, one per process, that survives restarts.
 
-The pool is created lazily on first use in each process (never at import, never shared across
-a fork) and keeps idle connections for reuse. A connection that broke (PostgreSQL restarted,
-backend killed) is discarded and replaced, so a service recovers without a restart; connection
-errors surface as `DatabaseUnavailable` (a 503 JSON answer in the HTTP services).
-
-(psycopg2.pool is not used: it keeps at most `minconn` idle connections and opens `minconn`
-eagerly, so it either reconnects on every request or connects at start, when the DB may be down.)
+gunicorn runs each request on one thread of one worker process, so a process needs as many
+connections as it has threads using the database at once: the API's gthread worker has one
+(common.gunicorn_base.THREADS), the billing worker a few (its consumer, its relay, its health
+probes). The pool is opened on first use, in the process that uses it (never at import, so never
+before gunicorn forks), and holds `max_connections`. A pooled connection that broke while idle
+(PostgreSQL restarted, backend killed) is noticed at checkout and replaced, so a service
+recovers without a restart; connection errors surface as `DatabaseUnavailable` (a 503 JSON
+answer in the HTTP services).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,13 +22,13 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
+import psycopg2.pool
 
 from common.errors import DatabaseUnavailable
 
 log = logging.getLogger("common.db")
 
 CONNECT_TIMEOUT_SECONDS = 3
-CHECKOUT_TIMEOUT_SECONDS = 5
 # Errors that mean the connection (not the statement) is unusable.
 CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
@@ -70,15 +70,23 @@ class PreparedStatement:
 SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
-def connect(dsn: str) -> Connection:
-    """A new connection (for the pool, or for a caller that must own one, e.g. to LISTEN);
-    DatabaseUnavailable when the server cannot be reached."""
+def connect_arguments(dsn: str) -> dict[str, Any]:
+    """psycopg2.connect's keyword arguments for `dsn`, with our session options after the DSN's own."""
     # Sent in the startup packet (no extra round trip), after any options the DSN carries.
     options = " ".join(filter(None, (psycopg2.extensions.parse_dsn(dsn).get("options"), SESSION_OPTIONS)))
+    return {
+        "dsn": dsn,
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "options": options,
+        "connection_factory": Connection,
+    }
+
+
+def connect(dsn: str) -> Connection:
+    """A connection of its own, outside the pool (e.g. to LISTEN); DatabaseUnavailable when the
+    server cannot be reached."""
     try:
-        return psycopg2.connect(
-            dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS, options=options, connection_factory=Connection
-        )
+        return psycopg2.connect(**connect_arguments(dsn))
     except CONNECTION_ERRORS as exc:
         log.warning("database connect failed", extra={"reason": str(exc).strip()})
         raise DatabaseUnavailable() from exc
@@ -92,78 +100,38 @@ def close_quietly(conn: Connection) -> None:
         pass
 
 
-class _Pool:
-    """At most `size` connections of one process; idle ones reused last-in first-out."""
-
-    def __init__(self, dsn: str, size: int) -> None:
-        self.dsn = dsn
-        self.size = size
-        self.idle: list[Connection] = []
-        self.open = 0
-        self.available = threading.Condition()
-
-    def get(self) -> Connection:
-        with self.available:
-            while True:
-                while self.idle:
-                    conn = self.idle.pop()
-                    if _alive(conn):
-                        return conn
-                    self._forget(conn)  # stale after a server restart: drop it, try the next
-                if self.open < self.size:
-                    self.open += 1
-                    break
-                if not self.available.wait(CHECKOUT_TIMEOUT_SECONDS):
-                    raise DatabaseUnavailable("database connection pool exhausted, retry later")
-        try:  # connect outside the lock: a slow server must not block the other threads
-            return connect(self.dsn)
-        except DatabaseUnavailable:
-            with self.available:
-                self.open -= 1
-                self.available.notify()
-            raise
-
-    def put(self, conn: Connection, *, discard: bool) -> None:
-        with self.available:
-            if discard or conn.closed:
-                self._forget(conn)
-            else:
-                self.idle.append(conn)
-            self.available.notify()
-
-    def _forget(self, conn: Connection) -> None:
-        self.open -= 1
-        close_quietly(conn)
-
-    def close_idle(self) -> None:
-        with self.available:
-            while self.idle:
-                self._forget(self.idle.pop())
-
-
 class Database:
-    def __init__(self, dsn: str, *, max_connections: int = 8) -> None:
+    def __init__(self, dsn: str, *, max_connections: int = 1) -> None:
         self.dsn = dsn
         self.max_connections = max_connections
-        self._pool: _Pool | None = None
-        self._pool_pid: int | None = None
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._lock = threading.Lock()
 
-    def _get_pool(self) -> _Pool:
-        pid = os.getpid()
-        if self._pool is None or self._pool_pid != pid:
+    def _checkout(self) -> tuple[psycopg2.pool.ThreadedConnectionPool, Connection]:
+        """A pooled connection that is still open (DatabaseUnavailable when none can be had)."""
+        try:
             with self._lock:
-                if self._pool is None or self._pool_pid != pid:
-                    # After a fork the parent's sockets are not ours: start a fresh pool.
-                    self._pool = _Pool(self.dsn, self.max_connections)
-                    self._pool_pid = pid
-        return self._pool
+                if self._pool is None:
+                    # Every connection stays pooled (minconn = maxconn), so none is reopened per use.
+                    self._pool = psycopg2.pool.ThreadedConnectionPool(
+                        self.max_connections, self.max_connections, **connect_arguments(self.dsn)
+                    )
+                pool = self._pool
+            while True:
+                conn = pool.getconn()
+                if alive(conn):
+                    return pool, conn
+                pool.putconn(conn, close=True)  # stale after a server restart: replace it
+        except CONNECTION_ERRORS as exc:
+            log.warning("database connect failed", extra={"reason": str(exc).strip()})
+            raise DatabaseUnavailable() from exc
+        except psycopg2.pool.PoolError as exc:
+            raise DatabaseUnavailable("database connections exhausted, retry later") from exc
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A pooled connection for callers that manage transactions themselves."""
-        pool = self._get_pool()
-        conn = pool.get()
+        pool, conn = self._checkout()
         broken = False
         try:
             yield conn
@@ -172,10 +140,10 @@ class Database:
             log.warning("database connection lost", extra={"reason": str(exc).strip()})
             raise DatabaseUnavailable() from exc
         except BaseException:
-            broken = not _rollback(conn)
+            broken = not rolled_back(conn)
             raise
         finally:
-            pool.put(conn, discard=broken)
+            pool.putconn(conn, close=broken or conn.closed)
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
@@ -202,15 +170,14 @@ class Database:
             cur.execute("SELECT 1")
 
     def close(self) -> None:
-        """Close this process's idle connections (e.g. at shutdown or in tests)."""
+        """Close this process's connections (e.g. at shutdown or in tests)."""
         with self._lock:
-            if self._pool is not None and self._pool_pid == os.getpid():
-                self._pool.close_idle()
+            if self._pool is not None:
+                self._pool.closeall()
             self._pool = None
-            self._pool_pid = None
 
 
-def _alive(conn: Connection) -> bool:
+def alive(conn: Connection) -> bool:
     """Cheap liveness check without a round trip: poll() reads what the server sent while idle.
 
     A terminated backend sends a FATAL message and then closes: the first poll() consumes the
@@ -226,7 +193,7 @@ def _alive(conn: Connection) -> bool:
     return True
 
 
-def _rollback(conn: Connection) -> bool:
+def rolled_back(conn: Connection) -> bool:
     try:
         conn.rollback()
         return True
