@@ -1,4 +1,4 @@
-"""The gateway's pooled HTTP client (api_gateway.upstream) on real sockets.
+"""The gateway's HTTP client (api_gateway.upstream, urllib3) on real sockets.
 
 The upstream is the recording stand-in, because only a scripted upstream can close a kept-alive
 connection, answer in chunks or answer garbage on demand. The last two are also checked
@@ -7,11 +7,10 @@ through the real gateway under gunicorn.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 import requests
-from api_gateway.upstream import Timeout, UpstreamPool, Upstreams
+import servicekit
+from api_gateway.upstream import Timeout, Upstreams
 from common.errors import ApiError
 from recording_upstream import Script
 
@@ -74,13 +73,25 @@ def test_a_slow_answer_is_504_not_resent_and_its_connection_not_reused(upstreams
     assert upstreams.request("inventory", "GET", "/movies", {}).body == b'"fresh"'
 
 
-def test_the_pool_keeps_at_most_maxsize_idle_connections(recorder) -> None:
-    pool = UpstreamPool(urlsplit(recorder.url), maxsize=1)
-    first, second = pool.take(Timeout(1, 2)), pool.take(Timeout(1, 2))
-    pool.give_back(first)
-    pool.give_back(second)
-    assert second.sock is None  # closed, not kept
-    assert pool.take(Timeout(1, 2)) is first
+def test_a_refused_connect_is_502_unavailable(recorder) -> None:
+    closed = Upstreams({"billing": f"http://127.0.0.1:{servicekit.free_port()}"}, 1, 2)
+    with pytest.raises(ApiError) as failed:
+        closed.request("billing", "POST", "/orders", {}, b"{}")
+    assert (failed.value.status, failed.value.message) == (502, "billing is unavailable")
+
+
+def test_a_post_whose_answer_is_cut_short_is_not_resent(upstreams, recorder) -> None:
+    recorder.script = Script(raw=b"")  # reads the request, then closes without answering
+    with pytest.raises(ApiError) as failed:
+        upstreams.request("inventory", "POST", "/movies", {}, b'{"a": 1}')
+    assert (failed.value.status, failed.value.message) == (502, "inventory failed to answer")
+    assert len(recorder.received) == 1
+
+
+def test_a_base_url_path_prefixes_every_request(recorder) -> None:
+    below = Upstreams({"inventory": f"{recorder.url}/inventory/"}, 1, 2)
+    assert below.request("inventory", "GET", "/movies?limit=1", {}).status == 200
+    assert recorder.received[-1].path == "/inventory/movies?limit=1"
 
 
 def test_a_chunked_answer_is_relayed_whole_through_the_gateway(gateway_to_recorder, recorder) -> None:
