@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
-import time
 from collections.abc import Sequence
 
 import pika
@@ -30,10 +28,6 @@ HEARTBEAT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 2.0
 BLOCKED_TIMEOUT_SECONDS = 10.0
 RETRY_COUNT_HEADER = "x-billing-retries"
-# A connection that proved itself (a probe answered, a publish was confirmed) this recently is
-# trusted without another probe. A probe is a socket round through pika's event loop; under
-# load it cost about 7 % of the billing API's CPU when every order paid for one.
-TRUST_SECONDS = 0.5
 
 
 class BrokerUnavailable(Exception):
@@ -108,66 +102,41 @@ def publish_confirmed(
 class BrokerLink:
     """One lazily (re)opened confirming channel per process, shared by its threads under a lock.
 
-    The API holds one to refuse orders (503) while the broker is unreachable. (The outbox relay
-    publishes through billing.publisher, which confirms whole batches.)
+    The API holds one to refuse orders (503) while the broker is unreachable, and for /ready.
+    (The outbox relay publishes through billing.publisher.) Made by create_app in each gunicorn
+    worker (the app is not preloaded), so no connection crosses a fork.
     """
 
     def __init__(self, url: str, topology: Topology):
         self._url = url
         self._topology = topology
         self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self._forget()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
 
-    def _forget(self) -> None:
-        """Drop the connection (closing is the caller's business) and any proof it worked."""
-        self._connection = self._channel = None
-        self._proven_at = -float("inf")  # time.monotonic() of the last proof the link works
-
-    def _open(self) -> bool:
-        if self._pid != os.getpid():
-            # Forked (gunicorn preload): the socket belongs to the parent; never touch it.
-            self._forget()
-            self._pid = os.getpid()
-        return self._connection is not None and self._connection.is_open and self._channel.is_open
-
-    def _usable(self, trust_seconds: float) -> bool:
-        if not self._open():
+    def _usable(self) -> bool:
+        if self._connection is None or not (self._connection.is_open and self._channel.is_open):
             return False
-        if time.monotonic() - self._proven_at < trust_seconds:
-            return True
         try:
             # Services heartbeats and notices a connection the broker closed while we were idle.
             self._connection.process_data_events(time_limit=0)
         except BROKER_ERRORS:
             return False
-        if not (self._connection.is_open and self._channel.is_open):
-            return False
-        self._proven_at = time.monotonic()
-        return True
+        return self._connection.is_open and self._channel.is_open
 
-    def _ensure_locked(self, trust_seconds: float = 0.0) -> None:
-        if self._usable(trust_seconds):
-            return
-        close_quietly(self._connection)
-        self._forget()
-        try:
-            self._connection, self._channel = open_channel(self._url, self._topology)
-        except BROKER_ERRORS as exc:
-            raise BrokerUnavailable(f"cannot reach RabbitMQ: {type(exc).__name__}: {exc}") from exc
-        self._proven_at = time.monotonic()
-
-    def ensure_connected(self, trust_seconds: float = 0.0) -> None:
-        """Raise BrokerUnavailable unless a confirming channel is open.
-
-        With trust_seconds, a link proven that recently counts as open without a new probe: the
-        API's order path uses TRUST_SECONDS (an order accepted just after the broker failed
-        waits in the outbox, so nothing is lost); the readiness probe always probes.
-        """
+    def ensure_connected(self) -> None:
+        """Raise BrokerUnavailable unless a confirming channel is open."""
         with self._lock:
-            self._ensure_locked(trust_seconds)
+            if self._usable():
+                return
+            close_quietly(self._connection)
+            self._connection = self._channel = None
+            try:
+                self._connection, self._channel = open_channel(self._url, self._topology)
+            except BROKER_ERRORS as exc:
+                raise BrokerUnavailable(f"cannot reach RabbitMQ: {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
             close_quietly(self._connection)
-            self._forget()
+            self._connection = self._channel = None

@@ -8,7 +8,7 @@ without publishing the same row concurrently. A row is deleted only after its pu
 confirmed, in the same transaction that claimed it: a crash in between publishes it again, and
 the worker's idempotent processing absorbs that duplicate (at-least-once delivery,
 exactly-once effect). Under load one wake-up publishes every row committed since the last,
-and deletes them with one statement.
+and deletes them with one statement; nothing waits on purpose for more rows to come.
 """
 
 from __future__ import annotations
@@ -32,14 +32,6 @@ log = logging.getLogger("billing.outbox_relay")
 # How long the relay sleeps when no NOTIFY arrives: a notification lost with a dropped
 # listening connection delays a row by at most this long.
 INTERVAL_SECONDS = 1.0
-# After a NOTIFY the relay waits this long before claiming, so that the orders committed at about
-# the same time share one batch (one claim, one confirm round trip, one delete, and one statement
-# and ack in the consumer) instead of each waking the relay on its own.
-GATHER_SECONDS = 0.01
-# ... but only while orders arrive together: when the last batch held more than one order and
-# was published less than this long ago. Orders that come one at a time (a lone client, a quiet
-# spell) are published at once, without the gather's delay.
-BUSY_SECONDS = 0.1
 # How often a waiting relay checks for a stop request.
 STOP_CHECK_SECONDS = 0.5
 BATCH_SIZE = 200
@@ -129,18 +121,14 @@ class OutboxRelay(threading.Thread):
         self._publisher = publisher
         self._stop_event = stop
         self._listener = Listener(db.dsn)
-        # time.monotonic() and size of the last non-empty batch: whether orders arrive together.
-        self._last_published_at = float("-inf")
-        self._last_batch_size = 0
 
     def run(self) -> None:
         backoff = Backoff()
         while not self._stop_event.is_set():
             try:
                 self._listener.listen()
-                while (published := relay_once(self._db, self._publisher.publish_orders)) > 0:
-                    self._last_published_at, self._last_batch_size = time.monotonic(), published
-                    if published < BATCH_SIZE or self._stop_event.is_set():
+                while relay_once(self._db, self._publisher.publish_orders) == BATCH_SIZE:
+                    if self._stop_event.is_set():
                         break
                 backoff.reset()
                 self._sleep_until_notified()
@@ -157,9 +145,6 @@ class OutboxRelay(threading.Thread):
         self._listener.close()
         self._publisher.close()
 
-    def _busy(self) -> bool:
-        return self._last_batch_size > 1 and time.monotonic() - self._last_published_at < BUSY_SECONDS
-
     def _sleep_until_notified(self) -> None:
         """Until a NOTIFY, INTERVAL_SECONDS or a stop request, whichever comes first."""
         deadline = time.monotonic() + INTERVAL_SECONDS
@@ -168,8 +153,5 @@ class OutboxRelay(threading.Thread):
             if remaining <= 0:
                 return
             if self._listener.wait(min(remaining, STOP_CHECK_SECONDS)):
-                if self._busy():
-                    # Let the orders committing right now join this batch.
-                    self._stop_event.wait(GATHER_SECONDS)
                 return
             self._publisher.keep_alive()

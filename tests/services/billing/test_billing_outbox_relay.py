@@ -26,7 +26,7 @@ from common.db import Database
 @pytest.fixture
 def db(billing_world: BillingWorld, broker: Broker) -> Iterator[Database]:
     """The billing database, with an empty outbox (the broker fixture empties it)."""
-    database = Database(billing_world.database_url)
+    database = Database(billing_world.database_url, max_connections=2)  # two relays share it below
     yield database
     database.close()
     billing_world.query("DELETE FROM outbox")  # leave no row for a later test's relay
@@ -162,7 +162,7 @@ def test_the_notify_wakes_the_relay_also_after_its_listening_connection_was_kill
     assert bodies == [first, second] and outbox_order_ids(billing_world) == set()
 
 
-def test_a_batch_is_published_and_confirmed_in_one_wait(
+def test_a_batch_is_published_in_order_each_message_confirmed(
     billing_world: BillingWorld, broker: Broker, publisher: BatchPublisher
 ) -> None:
     order_ids = [str(uuid.uuid4()) for _ in range(150)]
@@ -191,61 +191,15 @@ def test_a_broker_that_dies_fails_the_batch_promptly(billing_world: BillingWorld
             publisher.close()
 
 
-@pytest.fixture
-def timed_relay(
-    db: Database, billing_world: BillingWorld, publisher: BatchPublisher, monkeypatch: pytest.MonkeyPatch
-):
-    """running_relay with the gather's timing set, and no periodic look: only a NOTIFY wakes it.
-    A context manager used in the test body, so the test's last checks run after the relay stopped."""
-
-    @contextlib.contextmanager
-    def start(gather: float, busy: float) -> Iterator[OutboxRelay]:
-        monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)
-        monkeypatch.setattr(outbox_relay, "GATHER_SECONDS", gather)
-        monkeypatch.setattr(outbox_relay, "BUSY_SECONDS", busy)
-        with running_relay(db, publisher, billing_world) as relay:
-            yield relay
-
-    return start
-
-
-def test_orders_committed_while_the_relay_gathers_share_its_batch(
-    billing_world: BillingWorld, broker: Broker, timed_relay
+def test_orders_that_come_one_at_a_time_are_each_published_at_once(
+    db: Database,
+    billing_world: BillingWorld,
+    broker: Broker,
+    publisher: BatchPublisher,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with timed_relay(gather=1.0, busy=3600):
-        # Listening is not yet waiting: the relay's first drain could still claim an order
-        # committed now. Once the warm-up orders are published, that drain is over. Committed
-        # together, they make one batch of two: orders are arriving together, so the relay gathers.
-        warm_up = billing_world.commit_orders(2, 706)
-        wait_until("warm-up published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
-        [first] = billing_world.commit_orders(1, 707)
-        time.sleep(0.3)
-        assert broker.counts(billing_world.queue)[0] == 2, "published before the gather ended"
-        [second] = billing_world.commit_orders(1, 708)
-        wait_until("both published", lambda: broker.counts(billing_world.queue)[0] == 4, 10)
-    assert [json.loads(body)["order_id"] for _, body in broker.take_all(billing_world.queue)] == [
-        *warm_up,
-        first,
-        second,
-    ]
-
-
-def test_orders_that_come_one_at_a_time_are_published_without_gathering(
-    billing_world: BillingWorld, broker: Broker, timed_relay
-) -> None:
-    with timed_relay(gather=2.0, busy=3600):
+    monkeypatch.setattr(outbox_relay, "INTERVAL_SECONDS", 3600)  # only a NOTIFY wakes it
+    with running_relay(db, publisher, billing_world):
         for n in range(1, 4):  # like a lone client: each order after the one before was published
             billing_world.commit_orders(1, 710 + n)
-            # Well before the 2 s a gather would take.
             wait_until(f"order {n} published", lambda n=n: broker.counts(billing_world.queue)[0] == n, 1.0)
-
-
-def test_after_a_quiet_spell_a_lone_order_is_published_without_gathering(
-    billing_world: BillingWorld, broker: Broker, timed_relay
-) -> None:
-    with timed_relay(gather=2.0, busy=0.2):
-        billing_world.commit_orders(2, 714)  # one batch of two: orders were arriving together
-        wait_until("the pair published", lambda: broker.counts(billing_world.queue)[0] == 2, 10)
-        time.sleep(0.4)  # quiet for longer than BUSY_SECONDS
-        billing_world.commit_orders(1, 715)
-        wait_until("lone order published", lambda: broker.counts(billing_world.queue)[0] == 3, 1.0)
