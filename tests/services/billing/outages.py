@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 
 import pika
-import pika.exceptions
 import psycopg2
 import servicekit
 from servercontrol import check, pg_ctl
