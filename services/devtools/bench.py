@@ -30,7 +30,6 @@ from pathlib import Path
 
 import psycopg2
 from common.config import DEFAULT_GUNICORN_WORKERS
-from common.gunicorn_base import BEHIND_GATEWAY, DEFAULT_WORKER_CLASS, KEEPALIVE_WORKER_CLASS
 
 from devtools import cpu, local, processes, seed_movies, wrk
 
@@ -241,40 +240,10 @@ def wake_up() -> str:
     return f"{cpu.wake_up_round_trip_us():.1f} µs"
 
 
-# The worker classes the services' own gunicorn.conf.py files choose (see common.gunicorn_base).
-SHIPPED_CLASSES = {
-    "gateway": DEFAULT_WORKER_CLASS,
-    "inventory": BEHIND_GATEWAY["worker_class"],
-    "billing": BEHIND_GATEWAY["worker_class"],
-}
-
-
-def describe(worker_class: str) -> str:
-    if worker_class == KEEPALIVE_WORKER_CLASS:
-        return "keep-alive (common/keepalive_worker.py)"
-    return worker_class
-
-
-_SHIPPED = (
-    f"{describe(SHIPPED_CLASSES['gateway'])} gateway; "
-    f"{describe(SHIPPED_CLASSES['inventory'])} inventory and billing"
-)
 _EACH = f"{DEFAULT_GUNICORN_WORKERS} workers each"
 LAYOUTS = {
-    "defaults": Layout(f"the defaults: {_SHIPPED}; {_EACH}"),
-    "keepalive-3": Layout(f"{_SHIPPED}; 3 workers each", each(3), SHIPPED_CLASSES),
-    "keepalive-4": Layout(f"{_SHIPPED}; 4 workers each", each(4), SHIPPED_CLASSES),
+    "defaults": Layout(f"the defaults (common.gunicorn_base); {_EACH}"),
     "sync": Layout(f"sync, {_EACH}", each(DEFAULT_GUNICORN_WORKERS), each("sync")),
-    "gthread-behind": Layout(
-        f"sync gateway; gthread x 1 thread inventory and billing; {_EACH}",
-        each(DEFAULT_GUNICORN_WORKERS),
-        {**SHIPPED_CLASSES, "inventory": "gthread", "billing": "gthread"},
-    ),
-    "keepalive-all": Layout(
-        f"keep-alive for every service (the gateway keeps client connections alive too); {_EACH}",
-        each(DEFAULT_GUNICORN_WORKERS),
-        each(KEEPALIVE_WORKER_CLASS),
-    ),
     "gthread-threads": Layout(
         f"gthread, {DEFAULT_GUNICORN_WORKERS} workers x 4 threads each",
         each(DEFAULT_GUNICORN_WORKERS),
