@@ -45,11 +45,17 @@ def valid_json_then_garbage(document: dict) -> bytes:
 
 
 def movies_titled(stack, title: str) -> int:
-    return servicekit.query(stack.inventory_db, "SELECT count(*) FROM movies WHERE title = %s", (title,))[0][0]
+    [(count,)] = servicekit.query(
+        stack.inventory_db, "SELECT count(*) FROM movies WHERE title = %s", (title,)
+    )
+    return count
 
 
 def orders_of(stack, user_id: int) -> int:
-    return servicekit.query(stack.billing_db, "SELECT count(*) FROM orders WHERE user_id = %s", (user_id,))[0][0]
+    [(count,)] = servicekit.query(
+        stack.billing_db, "SELECT count(*) FROM orders WHERE user_id = %s", (user_id,)
+    )
+    return count
 
 
 def unique_user() -> int:
@@ -77,7 +83,8 @@ def document_and_counter(stack, kind: str):
 def test_oversized_chunked_body_is_413_json_and_creates_nothing(stack, target) -> None:
     process, path, kind = target
     document, count = document_and_counter(stack, kind)
-    status, headers, answer = send_chunked(getattr(stack, process).url, path, valid_json_then_garbage(document))
+    body = valid_json_then_garbage(document)
+    status, headers, answer = send_chunked(getattr(stack, process).url, path, body)
     assert status == 413, answer
     assert headers["Content-Type"] == "application/json"
     assert answer["message"] == "request body too large" and answer["request_id"]
