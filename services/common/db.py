@@ -1,13 +1,13 @@
 """PostgreSQL access: psycopg2's ThreadedConnectionPool, one per process, that survives restarts.
 
-gunicorn runs each request on one thread of one worker process, so a process needs as many
-connections as it has threads using the database at once: the API's gthread worker has one
-(common.gunicorn_base.THREADS), the billing worker a few (its consumer, its relay, its health
-probes). The pool is opened on first use, in the process that uses it (never at import, so never
-before gunicorn forks), and holds `max_connections`. A pooled connection that broke while idle
-(PostgreSQL restarted, backend killed) is noticed at checkout and replaced, so a service
-recovers without a restart; connection errors surface as `DatabaseUnavailable` (a 503 JSON
-answer in the HTTP services).
+gunicorn serves each request on one thread of one worker process, so a process needs as many
+connections as it has threads using the database at once: the HTTP services pass gunicorn's
+thread count (common.gunicorn_base.THREADS), the billing worker its own few (consumer, relay,
+health probes). The pool is opened on first use, in the process that uses it (never at import,
+so never before gunicorn forks), and keeps all its `max_connections` open. A pooled connection
+that broke while idle (PostgreSQL restarted, backend killed) is noticed at checkout and
+replaced, so a service recovers without a restart; connection errors surface as
+`DatabaseUnavailable` (a 503 JSON answer in the HTTP services).
 """
 
 from __future__ import annotations

@@ -9,14 +9,13 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from common import metrics, readiness
-from common.errors import ApiError
+from common.errors import ApiError, error_body
 from common.jsonlog import request_id_var
 from common.readiness import ReadyCheck
 
@@ -30,16 +29,8 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 log = logging.getLogger("common.web")
 
 
-def error_body(status: int, message: str, **details: Any) -> dict[str, Any]:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Error"
-    return {"error": reason, "message": message, **details, "request_id": request_id_var.get()}
-
-
 def json_error(status: int, message: str, **details: Any) -> Response:
-    response = jsonify(error_body(status, message, **details))
+    response = jsonify(error_body(status, message, request_id_var.get(), **details))
     response.status_code = status
     return response
 

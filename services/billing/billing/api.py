@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from common import jsonlog
+from common import gunicorn_base, jsonlog
 from common.config import load_or_exit
 from common.db import Database
 from common.web import create_base_app
@@ -23,7 +23,7 @@ ALB_PREFIX = "/billing"
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     values = load_or_exit(API_SETTINGS, environ)
     jsonlog.configure(SERVICE, values["LOG_LEVEL"])
-    db = Database(values["DATABASE_URL"])
+    db = Database(values["DATABASE_URL"], max_connections=gunicorn_base.THREADS)
     broker = BrokerLink(values["AMQP_URL"], Topology(values["BILLING_QUEUE"]))
     app = create_base_app(SERVICE, values, {"database": db.ping, "rabbitmq": broker.ensure_connected})
     app.extensions["database"] = db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from common import jsonlog
+from common import gunicorn_base, jsonlog
 from common.config import load_or_exit
 from common.db import Database
 from common.web import create_base_app
@@ -21,7 +21,7 @@ ALB_PREFIX = "/inventory"
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     values = load_or_exit(SETTINGS, environ)
     jsonlog.configure(SERVICE, values["LOG_LEVEL"])
-    db = Database(values["DATABASE_URL"])
+    db = Database(values["DATABASE_URL"], max_connections=gunicorn_base.THREADS)
     app = create_base_app(SERVICE, values, {"database": db.ping})
     app.extensions["database"] = db
     app.register_blueprint(routes.bp)
