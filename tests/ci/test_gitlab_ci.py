@@ -404,3 +404,28 @@ def test_e2e_job_pins_its_engine_and_calls_make_e2e():
 
     assert f'export {GIT_USERNAME}=gitlab-ci-token {GIT_PASSWORD}="$CI_JOB_TOKEN"' in job["script"]
     assert (ROOT / "e2e/install-k3d").stat().st_mode & 0o111
+
+
+@pytest.mark.parametrize("job", ["terraform-plan", "terraform-drift"])
+def test_terraform_plans_read_admin_cidr_back_from_the_state(job, tmp_path):
+    """admin_cidr is in no file of git: the plan jobs take the applied value from the output.
+    `terraform` here is a stand-in script answering `output -raw admin_cidr`, then failing."""
+    steps = load()[".admin_cidr_from_state"]
+    assert all(step in load()[job]["script"] for step in [steps])  # the job uses the anchor
+    fake = tmp_path / "terraform"
+    script = "\n".join(steps) + '\necho "admin_cidr=$TF_VAR_admin_cidr"\n'
+    for answer, code, expected in (
+        ("echo 198.18.0.10/32", 0, "admin_cidr=198.18.0.10/32"),
+        ('echo "No outputs found" >&2; exit 1', 1, "dev has no admin_cidr output yet, deploy it first"),
+    ):
+        fake.write_text(f"#!/bin/sh\n{answer}\n")
+        fake.chmod(0o755)
+        done = subprocess.run(
+            ["bash", "-c", script],
+            env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "ENV": "dev"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == code
+        assert expected in done.stdout + done.stderr

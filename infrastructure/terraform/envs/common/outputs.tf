@@ -93,3 +93,8 @@ output "ci_push_role_arn" {
   description = "Role ARN for the CI variable AWS_ROLE_ARN_<ENV>: kaniko pushes (dev) or the promotion copy (prod), deploy branch only."
   value       = module.ci_oidc.push_role_arn
 }
+
+output "admin_cidr" {
+  description = "The CIDR that reaches the Kubernetes API and /argocd (cloudctl up --admin-cidr). CI's plan and drift jobs read it back, so they plan against what was applied."
+  value       = var.admin_cidr
+}
