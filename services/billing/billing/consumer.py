@@ -10,8 +10,9 @@ and their orders processed in ONE statement (billing.processing). What happens t
   its own, so only the failing one is retried: republished to `<q>.retry` with the retry count
   in a header (confirmed), then acked; it comes back after the retry TTL. After
   WORKER_MAX_RETRIES retries: reject, i.e. `<q>.dlq`;
-- PostgreSQL unreachable: no retry is spent. The AMQP connection is closed, which requeues
-  this and every prefetched message, and consuming resumes once the database answers.
+- PostgreSQL unreachable, or inventory unable to say whether a movie exists: no retry is spent
+  and no order is decided. The AMQP connection is closed, which requeues this and every
+  prefetched message, and consuming resumes once that dependency answers again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from common.errors import DatabaseUnavailable
 
 from billing import amqp, worker_metrics
 from billing.backoff import Backoff
+from billing.movies import Catalogue, InventoryUnavailable
 from billing.processing import Outcome, PoisonMessage, parse_order_id, process_orders
 from billing.topology import Topology
 
@@ -45,6 +47,7 @@ class Consumer:
         amqp_url: str,
         topology: Topology,
         db: Database,
+        catalogue: Catalogue | None = None,
         *,
         prefetch: int,
         max_retries: int,
@@ -53,6 +56,7 @@ class Consumer:
         self._amqp_url = amqp_url
         self._topology = topology
         self._db = db
+        self._catalogue = catalogue
         self._prefetch = prefetch
         self._max_retries = max_retries
         self._stop = stop
@@ -80,7 +84,12 @@ class Consumer:
                 self._set_up(False)
                 amqp.close_quietly(connection)  # requeues the current and prefetched messages
                 connection = None
-                self._wait_for_database(backoff, exc)
+                self._wait_for(backoff, "PostgreSQL", self._db.ping, DatabaseUnavailable, exc)
+            except InventoryUnavailable as exc:
+                self._set_up(False)
+                amqp.close_quietly(connection)  # as above: the orders wait on the queue, undecided
+                connection = None
+                self._wait_for(backoff, "inventory", self._ping_inventory, InventoryUnavailable, exc)
             finally:
                 self._set_up(False)
                 amqp.close_quietly(connection)
@@ -99,7 +108,7 @@ class Consumer:
                 batch.append(next(deliveries))  # already buffered: no waiting
             try:
                 self.handle(channel, batch)
-            except DatabaseUnavailable:
+            except (DatabaseUnavailable, InventoryUnavailable):
                 with contextlib.suppress(*amqp.BROKER_ERRORS):
                     self._flush_acks(channel)  # what was committed before the outage stays done
                 raise
@@ -118,7 +127,7 @@ class Consumer:
 
     def handle(self, channel, deliveries: list[tuple]) -> None:
         """Decide the fate of (method, properties, body) deliveries (see the module docstring);
-        DatabaseUnavailable propagates."""
+        DatabaseUnavailable and InventoryUnavailable propagate."""
         parsed = []
         for method, properties, body in deliveries:
             try:
@@ -128,8 +137,8 @@ class Consumer:
         if not parsed:
             return
         try:
-            outcomes = process_orders(self._db, [order_id for *_, order_id in parsed])
-        except DatabaseUnavailable:
+            outcomes = process_orders(self._db, [order_id for *_, order_id in parsed], self._catalogue)
+        except (DatabaseUnavailable, InventoryUnavailable):
             raise
         except Exception as exc:  # noqa: BLE001 - any processing failure is retried, then dead-lettered
             if len(parsed) > 1:  # which order failed is unknown: each goes again on its own
@@ -190,16 +199,22 @@ class Consumer:
         )
         self._stop.wait(delay)
 
-    def _wait_for_database(self, backoff: Backoff, error: BaseException) -> None:
+    def _wait_for(
+        self, backoff: Backoff, name: str, ping, unavailable: type[Exception], error: Exception
+    ) -> None:
         while not self._stop.is_set():
-            self._pause(backoff, "PostgreSQL unavailable", error)
+            self._pause(backoff, f"{name} unavailable", error)
             try:
-                self._db.ping()
-            except DatabaseUnavailable as exc:
+                ping()
+            except unavailable as exc:
                 error = exc
                 continue
-            log.info("PostgreSQL is back")
+            log.info(f"{name} is back")
             return
+
+    def _ping_inventory(self) -> None:
+        if self._catalogue is not None:  # without one, nothing raised InventoryUnavailable
+            self._catalogue.ping()
 
     def _set_up(self, up: bool) -> None:
         if up:
