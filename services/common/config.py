@@ -169,7 +169,7 @@ GUNICORN_WORKERS = Setting(
     False,
     str(DEFAULT_GUNICORN_WORKERS),
     parse_int(1, 64),
-    "gunicorn worker processes (default measured, see docs/benchmarks.md)",
+    "gunicorn worker processes (default measured: docs/decisions/gunicorn-workers.md)",
 )
 MAX_BODY_BYTES = Setting(
     "MAX_BODY_BYTES",
