@@ -13,7 +13,9 @@ import requests
 # gunicorn's defaults: limit_request_line 4094, limit_request_field_size 8190, limit_request_fields 100.
 LONG_PATH = "/movies?title=" + "x" * 5000
 REFUSED = [
-    pytest.param(f"GET {LONG_PATH} HTTP/1.1\r\nHost: t\r\n\r\n", 414, "Request-URI Too Long", id="request-line"),
+    pytest.param(
+        f"GET {LONG_PATH} HTTP/1.1\r\nHost: t\r\n\r\n", 414, "Request-URI Too Long", id="request-line"
+    ),
     pytest.param(
         "GET /movies HTTP/1.1\r\nHost: t\r\nX-Big: " + "y" * 9000 + "\r\n\r\n",
         431,
