@@ -90,3 +90,5 @@ def test_request_id_reaches_the_upstream_and_every_log(stack) -> None:
         lines = [json.loads(line) for line in service.logs().splitlines() if sent in line]
         assert lines, f"{service.name} never logged {sent}"
         assert all(line["request_id"] == sent for line in lines)
+        access = [line for line in lines if line["logger"] == "gunicorn.access"]
+        assert [(line["method"], line["status"]) for line in access] == [("GET", 200)], service.name
