@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from terraform_hcl import (
     TERRAFORM,
     common_locals,
@@ -101,6 +103,15 @@ def test_internet_facing_alb_in_public_subnets():
     call = labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]
     assert call["subnet_ids"] == "${module.network.public_subnet_ids}"
     assert call["target_instance_ids"] == "${module.cluster.node_instance_ids}"  # every node
+
+
+def test_targets_keep_idle_connections_longer_than_the_alb():
+    """The ALB may reuse an idle connection for idle_timeout seconds: a target that closes it
+    sooner makes the ALB answer 502. gunicorn's keepalive (services/common) must outlast it."""
+    alb = resources(LB, "aws_lb")["this"]
+    source = (TERRAFORM.parents[1] / "services/common/gunicorn_base.py").read_text()
+    keepalive = int(re.search(r"^KEEPALIVE_SECONDS = (\d+)", source, re.M).group(1))
+    assert alb["idle_timeout"] == 60 < keepalive
 
 
 def test_health_checks_every_30_seconds_on_each_route():

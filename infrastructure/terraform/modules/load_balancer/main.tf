@@ -20,6 +20,10 @@ resource "aws_lb" "this" {
   security_groups            = [var.security_group_id]
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
+  # The ALB reuses an idle connection to a target for up to 60 s. The services keep theirs open
+  # longer (gunicorn keepalive, KEEPALIVE_SECONDS = 75 in services/common/gunicorn_base.py), so
+  # the ALB never reuses one a target has just closed (which it would answer with a 502).
+  idle_timeout = 60
 
   access_logs {
     bucket  = var.access_logs_bucket
