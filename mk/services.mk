@@ -26,10 +26,13 @@ test-services: $(VENV)/.synced ## service tests on the real PostgreSQL and Rabbi
 test-server-control: $(VENV)/.synced ## only the tests that stop, start or configure the local PostgreSQL and RabbitMQ
 	cd $(ROOT) && $(PYTEST) -m server_control tests
 
+# COMPARE=<git rev> also benchmarks a git worktree of that revision, its rounds interleaved with
+# this tree's, e.g. `make bench COMPARE=b08c74f` (the before of issue 14). It uses make dev's ports.
 .PHONY: bench
-bench: $(VENV)/.synced ## benchmark the stack with wrk; writes docs/benchmarks.md
+bench: $(VENV)/.synced ## benchmark the stack as make dev runs it, with wrk (COMPARE=<rev> too); writes docs/benchmarks.md
 	$(ROOT)/.ci/install-system-packages
 	$(ROOT)/.ci/ensure-services
-	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.bench --output $(ROOT)/docs/benchmarks.md
+	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.bench \
+	  $(if $(COMPARE),--compare $(COMPARE)) --output $(ROOT)/docs/benchmarks.md
 
 TEST_TARGETS += test-services

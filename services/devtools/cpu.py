@@ -6,8 +6,9 @@ of a server by its command name (PostgreSQL's backends, RabbitMQ's Erlang VM). O
 
 from __future__ import annotations
 
+import contextlib
 import os
-import time
+import resource
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,31 +58,21 @@ def difference(before: Mapping[str, float], after: Mapping[str, float]) -> dict[
     return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
-def wake_up_round_trip_us(round_trips: int = 20_000) -> float:
-    """Microseconds for one process to wake another and be woken back (a pipe ping-pong).
+def descendants(pid: int) -> dict[int, str]:
+    """Every descendant of `pid`, parents before their children: pid -> command line."""
+    children: dict[int, list[int]] = {}
+    for child, (parent, _, _) in _processes().items():
+        children.setdefault(parent, []).append(child)
+    found, todo = {}, list(children.get(pid, ()))
+    while todo:
+        child = todo.pop(0)
+        todo.extend(children.get(child, ()))
+        with contextlib.suppress(OSError):  # exited while we looked
+            found[child] = (Path("/proc") / str(child) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
 
-    Every request through the stack crosses processes several times, so this figure moves the
-    benchmark's results: a host whose wake-ups got slower shows it here, while a pure CPU loop
-    would not.
-    """
-    to_child, from_parent = os.pipe()
-    to_parent, from_child = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child echoes every byte back, then exits without running any cleanup
-        try:
-            for _ in range(round_trips):
-                os.read(to_child, 1)
-                os.write(from_child, b".")
-        finally:
-            os._exit(0)
-    try:
-        started = time.perf_counter()
-        for _ in range(round_trips):
-            os.write(from_parent, b".")
-            os.read(to_parent, 1)
-        elapsed = time.perf_counter() - started
-    finally:
-        os.waitpid(pid, 0)
-        for fd in (to_child, from_parent, to_parent, from_child):
-            os.close(fd)
-    return elapsed / round_trips * 1e6
+
+def children_seconds() -> float:
+    """CPU seconds used by this process's children that have exited and been waited for (wrk)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+THREADS = 2  # wrk threads: one per core of the 2-core machine the stack shares
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -44,7 +45,7 @@ def run(
     *,
     connections: int,
     seconds: int,
-    threads: int = 2,
+    threads: int = THREADS,
     script: Path | None = None,
     script_args: tuple[str, ...] = (),
 ) -> Result:
