@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import operator
 import os
 import platform
 import shlex
@@ -29,6 +30,7 @@ from pathlib import Path
 import psycopg2
 
 from devtools import bench_report, cpu, local, processes, wrk
+from devtools.bench_report import CONNECTIONS, Run
 
 BIN = Path(sys.executable).parent
 ROOT = local.SERVICES_DIR.parent
@@ -78,11 +80,11 @@ def stack(services: Path, log):
         processes.stop(honcho)
 
 
-def billing_db(query: str, *args: object) -> int:
+def billing_db(query: str, *args: object) -> tuple:
     with contextlib.closing(psycopg2.connect(local.database_url(local.DATABASES["billing"]))) as conn:
         with conn, conn.cursor() as cur:
             cur.execute(query, args)
-            return cur.fetchone()[0]
+            return cur.fetchone()
 
 
 def time_orders(first_user: int, stop: threading.Event) -> list[float]:
@@ -104,35 +106,44 @@ def time_orders(first_user: int, stop: threading.Event) -> list[float]:
     return latencies
 
 
-def measure(path: str, pids: dict[str, int], seconds: int) -> bench_report.Run:
-    """One wrk run of `path` with the CPU each process used for it; a POST run also times orders
-    and lasts until the worker has decided every one (their queued work is part of its CPU)."""
-    process, url_path = ROUTES[path]
-    url, before, wrk_before = local.url(process) + url_path, cpu.snapshot(pids), cpu.children_seconds()
-    if path != "gateway POST":
-        result, orders = wrk.run(url, connections=bench_report.CONNECTIONS, seconds=seconds), []
-    else:  # user ids above every order so far: each (user, movie) pair is new, so each completes
-        first = billing_db("SELECT coalesce(max(user_id), 0) + 1 FROM orders")
-        stop = threading.Event()
-        with ThreadPoolExecutor(1) as pool:
-            sampled = pool.submit(time_orders, first, stop)
-            script = Path(__file__).with_name("post_order.lua")
-            try:
-                result = wrk.run(url, connections=bench_report.CONNECTIONS, seconds=seconds, script=script,
-                                 script_args=(str(first), str(wrk.THREADS)))  # fmt: skip
-            finally:
-                stop.set()
-            orders = sampled.result()
-        deadline = time.monotonic() + 300
-        while billing_db("SELECT count(*) FROM orders WHERE user_id >= %s AND status = 'pending'", first):
-            if time.monotonic() > deadline:
-                raise RuntimeError("orders still pending 300 s after the POST run")
-            time.sleep(0.5)
+def post_run(url: str, seconds: int) -> tuple[wrk.Result, list[float], tuple]:
+    """wrk's POST run, one client timing orders alongside it, and the orders' own timings once the
+    worker has decided every one (their queued work belongs to the run's CPU)."""
+    (first,) = billing_db("SELECT coalesce(max(user_id), 0) + 1 FROM orders")  # each pair is new
+    stop, script = threading.Event(), Path(__file__).with_name("post_order.lua")
+    with ThreadPoolExecutor(1) as pool:
+        sampled = pool.submit(time_orders, first, stop)
+        try:
+            result = wrk.run(url, connections=CONNECTIONS, seconds=seconds, script=script,
+                             script_args=(str(first), str(wrk.THREADS)))  # fmt: skip
+        finally:
+            stop.set()
+    deadline = time.monotonic() + 300
+    while billing_db("SELECT count(*) FROM orders WHERE user_id >= %s AND status = 'pending'", first)[0]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("orders still pending 300 s after the POST run")
+        time.sleep(0.5)
+    processed = billing_db(
+        "SELECT count(*), percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM"
+        " processed_at - created_at)::float8 * 1000) FROM orders WHERE user_id >= %s", first)  # fmt: skip
+    return result, sampled.result(), processed
+
+
+def measure(path: str, pids: dict[str, int], seconds: int) -> Run:
+    """One run of `path` with the CPU each process used for it, and what the rest of the machine used."""
+    url = local.url(ROUTES[path][0]) + ROUTES[path][1]
+    before, wrk_before = cpu.snapshot(pids), cpu.children_seconds()
+    machine_before, started = cpu.machine(), time.monotonic()
+    if path == "gateway POST":
+        result, orders, processed = post_run(url, seconds)
+    else:
+        result, orders, processed = wrk.run(url, connections=CONNECTIONS, seconds=seconds), [], ()
     used = cpu.difference(before, cpu.snapshot(pids)) | {"wrk": cpu.children_seconds() - wrk_before}
     used["honcho"] -= sum(used[name] for name in COMMANDS)  # its own share: it relays every log line
-    return bench_report.Run(
-        result, {name: s * 1000 / max(result.requests, 1) for name, s in used.items()}, orders
-    )
+    (busy, stolen), elapsed = map(operator.sub, cpu.machine(), machine_before), time.monotonic() - started
+    others = ((busy - sum(used.values())) / elapsed, stolen / elapsed)  # cores: not the stack, other guests
+    per_request = {name: s * 1000 / max(result.requests, 1) for name, s in used.items()}
+    return Run(result, per_request, others, orders, processed)
 
 
 def machine() -> dict[str, str]:

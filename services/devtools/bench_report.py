@@ -17,7 +17,11 @@ Verdict = tuple[str, str, bool, str]  # target, figure, met, the path whose CPU 
 class Run:
     result: wrk.Result
     cpu_ms: dict[str, float]  # CPU ms per request by process, the run's queued work included
+    # Cores the rest of the machine used meanwhile: other processes (this script's own order client
+    # included), and time the host gave other guests (steal).
+    others: tuple[float, float] = (0.0, 0.0)
     orders_ms: list[float] = field(default_factory=list)  # POST -> read completed, POST runs only
+    processed: tuple = ()  # POST runs: (orders, [p50, p99] ms from created_at to processed_at)
 
 
 def p99(values: list[float]) -> float:
@@ -57,7 +61,10 @@ def row(*cells: object) -> str:
 
 def results(path: str, tree: str, runs: list[Run]) -> str:
     rate, p50, p99_ms = (median(runs, figure) for figure in ("requests_per_second", "p50_ms", "p99_ms"))
-    rounds = ", ".join(f"{r.result.requests_per_second:.0f} ({r.result.p99_ms:.0f})" for r in runs)
+    rounds = ", ".join(
+        f"{r.result.requests_per_second:.0f} ({r.result.p99_ms:.0f}; {r.others[0]:.1f}+{r.others[1]:.1f})"
+        for r in runs
+    )
     return row(
         path, tree, f"{rate:.0f}", f"{p50:.1f}", f"{p99_ms:.1f}", sum(r.result.errors for r in runs), rounds
     )
@@ -69,6 +76,12 @@ def orders(tree: str, runs: list[Run]) -> str:
     return row(
         "order POST → completed", tree, "", f"{statistics.median(every):.1f}", f"{p99(every):.1f}", "", rounds
     )
+
+
+def processed(tree: str, runs: list[Run]) -> str:
+    p50, p99_ms = (statistics.median(run.processed[1][i] for run in runs) for i in (0, 1))
+    rounds = ", ".join(f"{run.processed[0]} orders (p99 {run.processed[1][1]:.0f})" for run in runs)
+    return row("order created → processed (database)", tree, "", f"{p50:.1f}", f"{p99_ms:.1f}", "", rounds)
 
 
 def explain(tree: str, verdicts: list[Verdict], measured: dict[str, list[Run]]) -> list[str]:
@@ -100,10 +113,17 @@ def render(info: dict[str, str], measured: dict[str, dict[str, list[Run]]], seco
         "a busy minute on this shared machine hits every column rather than one.", "",
         "## Machine", "", *[f"- {key}: {value}" for key, value in info.items()], "",
         "## Results", "",
-        row("path", "tree", "requests/s", "p50 ms", "p99 ms", "errors", "per round: requests/s (p99 ms)"),
+        row("path", "tree", "requests/s", "p50 ms", "p99 ms", "errors",
+            "per round: requests/s (p99; other cores)"),
         row("---", "---", "---:", "---:", "---:", "---:", "---"),
         *[results(path, tree, measured[tree][path]) for path, tree in columns],
-        *[orders(tree, measured[tree]["gateway POST"]) for tree in trees], "",
+        *[orders(tree, measured[tree]["gateway POST"]) for tree in trees],
+        *[processed(tree, measured[tree]["gateway POST"]) for tree in trees], "",
+        "Per round, other cores: what the rest of the machine used meanwhile, in cores: other processes",
+        "(this script's order client included) + time the host gave other guests (steal). The order",
+        "rows time one client posting and polling every 2 ms through the gateway under the POST load",
+        "(the target's figure), and every order of the POST runs by its own timestamps in PostgreSQL.",
+        "",
         "## Where the CPU goes", "",
         "CPU ms per request by process (medians over the rounds; devtools/cpu.py reads /proc). A POST run",
         "lasts until the worker has decided every order, so its column holds the orders' queued work;",

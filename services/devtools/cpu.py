@@ -58,6 +58,14 @@ def difference(before: Mapping[str, float], after: Mapping[str, float]) -> dict[
     return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
+def machine() -> tuple[float, float]:
+    """CPU seconds since boot of the whole machine: (busy, stolen by the host for other guests)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq) / _TICKS_PER_SECOND, steal / _TICKS_PER_SECOND
+
+
 def descendants(pid: int) -> dict[int, str]:
     """Every descendant of `pid`, parents before their children: pid -> command line."""
     children: dict[int, list[int]] = {}

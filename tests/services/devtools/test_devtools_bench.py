@@ -59,7 +59,13 @@ def test_the_wrk_script_posts_valid_orders_whose_users_never_repeat() -> None:
 def runs(rate: float, p99: float, cpu: dict[str, float], orders: list[float] = ()) -> list[Run]:
     """Three rounds around `rate` and `p99` (the median round carries them exactly)."""
     return [
-        Run(wrk.Result(rate * k, p99 / 2, p99 * k, int(rate * 10), 0), {**cpu, "wrk": 0.1}, list(orders))
+        Run(
+            wrk.Result(rate * k, p99 / 2, p99 * k, int(rate * 10), 0),
+            {**cpu, "wrk": 0.1},
+            others=(0.5 * k + 0.01, 0.1),
+            orders_ms=list(orders),
+            processed=(int(rate * 10), [5.0 * k, 30.0 * k]) if orders else (),
+        )
         for k in (0.9, 1.0, 1.1)
     ]
 
@@ -104,7 +110,12 @@ def test_report_gives_medians_rounds_cpu_and_targets_for_each_tree() -> None:
     assert results == [
         (path, tree) for path in (*PATHS, "order POST → completed") for tree in ("this tree", "b08c74f")
     ]
-    assert "| gateway GET | this tree | 500 | 20.0 | 40.0 | 0 | 450 (36), 500 (40), 550 (44) |" in text
+    rounds = "450 (36; 0.5+0.1), 500 (40; 0.5+0.1), 550 (44; 0.6+0.1)"
+    assert f"| gateway GET | this tree | 500 | 20.0 | 40.0 | 0 | {rounds} |" in text
+    assert (
+        "| order created → processed (database) | this tree |  | 5.0 | 30.0 |  | 3000 orders (p99 27), "
+        in text
+    )
     assert "| order POST → completed | b08c74f |  | 10.0 | 300.0 |  | 100 orders (p99 300), " in text
     assert "| billing | 0.00 | 0.00 | 0.00 | 0.00 | 2.50 | 2.50 |" in text
     assert "| total | 0.90 | 0.90 | 1.80 | 1.80 | 3.70 | 3.70 |" in text

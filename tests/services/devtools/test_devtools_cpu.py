@@ -21,7 +21,7 @@ def test_a_root_counts_its_descendants_and_nothing_else() -> None:
     burner = subprocess.Popen([sys.executable, "-c", PARENT], start_new_session=True)
     roots = {"burner": burner.pid, "idle": idle.pid}
     try:
-        before = cpu.snapshot(roots)
+        before, machine_before = cpu.snapshot(roots), cpu.machine()
         deadline = time.monotonic() + 20
         used = cpu.difference(before, cpu.snapshot(roots))
         while used["burner"] < 0.55 and time.monotonic() < deadline:
@@ -30,6 +30,8 @@ def test_a_root_counts_its_descendants_and_nothing_else() -> None:
         assert used["burner"] >= 0.55, f"parent and child burnt 0.6 s between them, counted {used}"
         assert used["idle"] < 0.1
         assert set(used) == {"burner", "idle", *cpu.SERVERS}
+        busy, stolen = (after - before for after, before in zip(cpu.machine(), machine_before, strict=True))
+        assert busy >= used["burner"] - 0.05 and stolen >= 0  # the machine's busy time holds the burners'
         family = list(cpu.descendants(burner.pid).values())
         assert len(family) == 1 and "time.process_time()" in family[0]  # the child, by its command line
         assert cpu.descendants(idle.pid) == {}
