@@ -185,6 +185,7 @@ DATABASE_URL = Setting(
     parse_url(("postgresql", "postgres")),
     "PostgreSQL URL without the password (libpq reads PGPASSWORD)",
 )
+INVENTORY_URL = Setting("INVENTORY_URL", True, None, parse_url(("http", "https")), "base URL of inventory")
 PGPASSWORD = Setting(
     "PGPASSWORD",
     False,

@@ -110,7 +110,7 @@ def stack(
     """The whole system on free ports: inventory, billing API, worker and gateway."""
     billing_env = {"DATABASE_URL": billing_db, "AMQP_URL": amqp_url, "BILLING_QUEUE": billing_queue}
     billing = start_session_service("billing", billing_env)
-    worker = start_session_service("billing-worker", billing_env)
+    worker = start_session_service("billing-worker", {**billing_env, "INVENTORY_URL": inventory_service.url})
     gateway = start_session_service(
         "api-gateway", {"INVENTORY_URL": inventory_service.url, "BILLING_URL": billing.url}
     )

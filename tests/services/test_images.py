@@ -99,11 +99,8 @@ def runtime_env(inventory_db, request) -> dict:
     if (servicekit.SERVICES / "billing" / "Dockerfile").exists():
         billing_db = request.getfixturevalue("billing_db")
         queue = request.getfixturevalue("billing_queue")
-        env["billing"] = env["billing-worker"] = {
-            "DATABASE_URL": billing_db,
-            "AMQP_URL": servicekit.AMQP_URL,
-            "BILLING_QUEUE": queue,
-        }
+        env["billing"] = {"DATABASE_URL": billing_db, "AMQP_URL": servicekit.AMQP_URL, "BILLING_QUEUE": queue}
+        env["billing-worker"] = {**env["billing"], "INVENTORY_URL": "http://127.0.0.1:9"}
     return env
 
 

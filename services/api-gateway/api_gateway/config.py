@@ -7,7 +7,7 @@ SETTINGS = (
     config.LOG_LEVEL,
     config.GUNICORN_WORKERS,
     config.MAX_BODY_BYTES,
-    config.Setting("INVENTORY_URL", True, None, config.parse_url(("http", "https")), "base URL of inventory"),
+    config.INVENTORY_URL,
     config.Setting("BILLING_URL", True, None, config.parse_url(("http", "https")), "base URL of billing"),
     config.Setting(
         "UPSTREAM_CONNECT_TIMEOUT",

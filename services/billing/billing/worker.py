@@ -19,6 +19,7 @@ from billing import worker_metrics
 from billing.config import WORKER_SETTINGS
 from billing.consumer import Consumer
 from billing.health_server import start as start_health_server
+from billing.movies import Catalogue
 from billing.outbox_relay import OutboxRelay
 from billing.publisher import BatchPublisher
 from billing.topology import Topology
@@ -45,6 +46,7 @@ def main() -> None:
         values["AMQP_URL"],
         topology,
         db,
+        Catalogue(values["INVENTORY_URL"]),
         prefetch=values["WORKER_PREFETCH"],
         max_retries=values["WORKER_MAX_RETRIES"],
         stop=stop,

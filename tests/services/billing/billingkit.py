@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,10 +26,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class BillingWorld:
-    """A billing database and queue that only the billing tests use."""
+    """A billing database and queue that only the billing tests use, and the inventory their
+    workers ask about movies (a StandInInventory)."""
 
     database_url: str
     queue: str
+    inventory_url: str
 
     @property
     def topology(self) -> Topology:
@@ -39,6 +42,7 @@ class BillingWorld:
             "DATABASE_URL": self.database_url,
             "AMQP_URL": servicekit.AMQP_URL,
             "BILLING_QUEUE": self.queue,
+            "INVENTORY_URL": self.inventory_url,
             **extra,
         }
 
@@ -79,6 +83,34 @@ def wait_until(what: str, probe: Callable[[], T], timeout: float = 30, interval:
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class StandInInventory:
+    """A stand-in for inventory (not the real service): every movie exists. The billing tests
+    order movies 1..N that no inventory holds; the worker's movie check itself is tested
+    against the real inventory in test_billing_movie_check.py."""
+
+    def __init__(self) -> None:
+        class AlwaysFound(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                body = b'{"status": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysFound)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Broker:

@@ -7,18 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 import servicekit
-from billingkit import BillingWorld, Broker
+from billingkit import BillingWorld, Broker, StandInInventory
 from servicekit import RUN_ID, Launcher, ServiceProcess
 
 
 @pytest.fixture(scope="session")
 def billing_world() -> Iterator[BillingWorld]:
     queue = f"billing_queue_t{RUN_ID}_w"
+    inventory = StandInInventory()
     try:
         with servicekit.fresh_database(f"billing_t{RUN_ID}_w", "billing.migrate") as url:
-            yield BillingWorld(url, queue)
+            yield BillingWorld(url, queue, inventory.url)
     finally:
         servicekit.delete_queues(queue)
+        inventory.close()
 
 
 @pytest.fixture(scope="session")
