@@ -17,6 +17,7 @@ import operator
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REV", help="also benchmark a git worktree of this revision")
     parser.add_argument("--output", type=Path, help="the markdown report (default: stdout)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the stack, remove the worktree
     info = machine()
     log = Path(tempfile.mkstemp(prefix="bench-", suffix=".log")[1])
     print(f"bench: service logs in {log}", file=sys.stderr)
