@@ -45,11 +45,11 @@ def targets(runs: dict[str, list[Run]]) -> list[Verdict]:
     return [
         (
             "gateway GET ≥ 45 % of direct inventory",
-            f"{get / direct:.0%}",
+            f"{get / direct:.1%}",
             get >= 0.45 * direct,
             "gateway GET",
         ),
-        ("gateway POST ≥ 50 % of gateway GET", f"{post / get:.0%}", post >= 0.5 * get, "gateway POST"),
+        ("gateway POST ≥ 50 % of gateway GET", f"{post / get:.1%}", post >= 0.5 * get, "gateway POST"),
         (f"p99 ≤ 100 ms at {CONNECTIONS} connections", f"{worst:.0f} ms ({slowest})", worst <= 100, slowest),
         ("order POST → completed p99 ≤ 100 ms", f"{orders:.0f} ms", orders <= 100, "gateway POST"),
     ]

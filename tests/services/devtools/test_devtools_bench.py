@@ -86,18 +86,18 @@ MISSED = tree(1000, 400, 150, 150, [10.0] * 90 + [300.0] * 10)
 
 def test_targets_met() -> None:
     assert [(figure, met) for _, figure, met, _ in bench_report.targets(MET)] == [
-        ("50%", True), ("60%", True), ("80 ms (gateway POST)", True), ("90 ms", True),
+        ("50.0%", True), ("60.0%", True), ("80 ms (gateway POST)", True), ("90 ms", True),
     ]  # fmt: skip
 
 
 def test_targets_missed_name_the_figure_and_where_the_cpu_goes() -> None:
     verdicts = bench_report.targets(MISSED)
     assert [(figure, met) for _, figure, met, _ in verdicts] == [
-        ("40%", False), ("38%", False), ("150 ms (gateway POST)", False), ("300 ms", False),
+        ("40.0%", False), ("37.5%", False), ("150 ms (gateway POST)", False), ("300 ms", False),
     ]  # fmt: skip
     lines = bench_report.explain("before", verdicts, MISSED)
     assert len(lines) == 2  # one a path: gateway GET, then gateway POST with its three misses
-    assert lines[0].startswith("- before missed gateway GET ≥ 45 % of direct inventory (40%): gateway GET")
+    assert lines[0].startswith("- before missed gateway GET ≥ 45 % of direct inventory (40.0%): gateway GET")
     assert "costs 3.70 ms of CPU a request, most in billing 2.50, gateway 1.10, wrk 0.10" in lines[1]
 
 
