@@ -1,4 +1,4 @@
-"""AMQP plumbing shared by the API (a broker check), the worker and the outbox relay.
+"""AMQP plumbing shared by the worker and its outbox relay (the API never talks to the broker).
 
 pika's BlockingConnection is not thread-safe: every thread owns its own connection. Publishing
 always uses publisher confirms and `mandatory`, so "published" means the broker has the message
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
 
 import pika
@@ -97,46 +96,3 @@ def publish_confirmed(
     channel.basic_publish(
         DEFAULT_EXCHANGE, routing_key, body, order_properties(message_id, headers), mandatory=True
     )
-
-
-class BrokerLink:
-    """One lazily (re)opened confirming channel per process, shared by its threads under a lock.
-
-    The API holds one to refuse orders (503) while the broker is unreachable, and for /ready.
-    (The outbox relay publishes through billing.publisher.) Made by create_app in each gunicorn
-    worker (the app is not preloaded), so no connection crosses a fork.
-    """
-
-    def __init__(self, url: str, topology: Topology):
-        self._url = url
-        self._topology = topology
-        self._lock = threading.Lock()
-        self._connection: pika.BlockingConnection | None = None
-        self._channel = None
-
-    def _usable(self) -> bool:
-        if self._connection is None or not (self._connection.is_open and self._channel.is_open):
-            return False
-        try:
-            # Services heartbeats and notices a connection the broker closed while we were idle.
-            self._connection.process_data_events(time_limit=0)
-        except BROKER_ERRORS:
-            return False
-        return self._connection.is_open and self._channel.is_open
-
-    def ensure_connected(self) -> None:
-        """Raise BrokerUnavailable unless a confirming channel is open."""
-        with self._lock:
-            if self._usable():
-                return
-            close_quietly(self._connection)
-            self._connection = self._channel = None
-            try:
-                self._connection, self._channel = open_channel(self._url, self._topology)
-            except BROKER_ERRORS as exc:
-                raise BrokerUnavailable(f"cannot reach RabbitMQ: {type(exc).__name__}: {exc}") from exc
-
-    def close(self) -> None:
-        with self._lock:
-            close_quietly(self._connection)
-            self._connection = self._channel = None

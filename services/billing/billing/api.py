@@ -1,4 +1,6 @@
-"""The billing API's app factory: orders (billing.routes) on the billing database and RabbitMQ."""
+"""The billing API's app factory: orders (billing.routes) on the billing database.
+
+It needs no broker: orders go to the outbox, which the worker's relay publishes (billing.routes)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ from common.web import create_base_app
 from flask import Flask
 
 from billing import routes
-from billing.amqp import BrokerLink
 from billing.config import API_SETTINGS
-from billing.topology import Topology
 
 SERVICE = "billing"
 # The load balancer forwards /billing/* unchanged, so the routes also answer there.
@@ -24,10 +24,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     values = load_or_exit(API_SETTINGS, environ)
     jsonlog.configure(SERVICE, values["LOG_LEVEL"])
     db = Database(values["DATABASE_URL"], max_connections=gunicorn_base.THREADS)
-    broker = BrokerLink(values["AMQP_URL"], Topology(values["BILLING_QUEUE"]))
-    app = create_base_app(SERVICE, values, {"database": db.ping, "rabbitmq": broker.ensure_connected})
+    # Ready while the database answers: a broker outage must not take the API out of the Service.
+    app = create_base_app(SERVICE, values, {"database": db.ping})
     app.extensions["database"] = db
-    app.extensions["broker"] = broker
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.bp, url_prefix=ALB_PREFIX, name="billing")
     return app

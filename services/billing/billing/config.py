@@ -43,8 +43,6 @@ API_SETTINGS = (
     config.MAX_BODY_BYTES,
     config.DATABASE_URL,
     config.PGPASSWORD,
-    AMQP_URL,
-    BILLING_QUEUE,
 )
 
 WORKER_SETTINGS = (
