@@ -54,10 +54,11 @@ lock: $(UV) ## re-resolve every lock file from its .in file
 include $(wildcard mk/*.mk)
 
 # --- aggregates ---------------------------------------------------------------------------------
-# test-infra and test-cloudctl spend most of their minutes waiting on Terraform's provider against
-# the AWS emulator (each on its own moto), so they run side by side, after the others; the rest run
-# one after another (the service tests stop and start the local servers).
+# test-infra and test-cloudctl spend most of their minutes in Terraform's serial changes against
+# the AWS emulator (each on its own moto), so each gets a lane of its own from the start; the other
+# targets share a third lane, one after another (the service tests stop and start the local
+# servers, which the emulator lanes do not use).
 EMULATOR_TEST_TARGETS := test-infra test-cloudctl
 .PHONY: test
-test: $(filter-out $(EMULATOR_TEST_TARGETS),$(TEST_TARGETS)) ## run every test (services, manifests, infrastructure, CI scripts)
-	$(MAKE) --no-print-directory -j2 --output-sync=target $(EMULATOR_TEST_TARGETS)
+test: ## run every test (services, manifests, infrastructure, CI scripts)
+	$(MAKE) --no-print-directory -j3 --output-sync=target $(EMULATOR_TEST_TARGETS) $(filter-out $(EMULATOR_TEST_TARGETS),$(TEST_TARGETS))

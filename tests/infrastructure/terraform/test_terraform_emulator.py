@@ -8,7 +8,7 @@ every root and module as committed, the S3 backend with native locking on moto's
 The cycle, in the order these tests run: the state root is planned, applied and re-planned
 (no changes); envs/dev is initialised against the S3 backend, planned, applied and re-planned (no
 changes); what a deploy depends on is read back from the emulator with boto3; prod is planned
-against the same account; nothing secret is in any state; then destroy leaves nothing behind.
+against the same account; nothing secret is in any state; then the state root comes down.
 """
 
 from __future__ import annotations
@@ -486,19 +486,18 @@ def test_a_kubeconfig_the_master_publishes_stays_out_of_the_state(deployed: Clou
     assert parameter["Description"] == published_by
 
 
-# --- destroy leaves nothing -------------------------------------------------------------------------
+# --- the state root comes down last ------------------------------------------------------------
+# dev's own destroy is not repeated here: tests/infrastructure/cloudctl/test_cloudctl_on_emulator.py
+# runs `cloudctl down` (terraform destroy of this same root) and checks that nothing of it is left.
+# One destroy of 130 resources at -parallelism=1 costs over two minutes of CI.
 
 
-def test_destroy_leaves_nothing(deployed: Cloud):
-    assert deployed.emulator.leftovers(), (
-        "the emulator holds nothing before destroy: the check would prove nothing"
-    )
-    deployed.step("dev destroy", ENV_ROOT, "destroy", "-auto-approve", "-input=false", "-no-color")
-    assert deployed.workspace.run(ENV_ROOT, "state", "list").stdout.strip() == ""
-    assert deployed.emulator.leftovers() == {"buckets": [deployed.outputs["state_bucket"]]}
+def test_the_state_root_destroys_once_its_bucket_is_emptied(deployed: Cloud):
+    bucket = deployed.outputs["state_bucket"]
+    assert bucket in deployed.emulator.leftovers().get("buckets", [])
     # The state bucket keeps every version of dev's state; as infrastructure/README.md says, it is
     # emptied (all versions) before its root is destroyed.
-    s3, bucket = deployed.client("s3"), deployed.outputs["state_bucket"]
+    s3 = deployed.client("s3")
     listed = s3.list_object_versions(Bucket=bucket)
     versions = [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
     assert versions, "dev's state left no version in the state bucket"
@@ -506,4 +505,4 @@ def test_destroy_leaves_nothing(deployed: Cloud):
         s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
     deployed.step("state destroy", "state", "destroy", "-auto-approve", "-input=false", "-no-color")
     assert deployed.workspace.run("state", "state", "list").stdout.strip() == ""
-    assert deployed.emulator.leftovers() == {}
+    assert bucket not in deployed.emulator.leftovers().get("buckets", [])
