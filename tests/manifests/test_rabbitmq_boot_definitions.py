@@ -72,7 +72,7 @@ def test_the_rendered_user_can_log_in(loaded):
 def test_the_rendered_amqp_url_finds_the_code_topology(loaded, env_objects):
     from billing import topology
 
-    queue = find(env_objects("dev"), "ConfigMap", "billing").doc["data"]["BILLING_QUEUE"]
+    queue = find(env_objects("dev"), "ConfigMap", "billing-worker").doc["data"]["BILLING_QUEUE"]
     connection = pika.BlockingConnection(pika.URLParameters(loaded["url"]))
     try:
         channel = connection.channel()
