@@ -229,26 +229,28 @@ def test_a_pushed_tag_is_present_and_a_new_one_is_not(oci_registry, pushed_once)
     assert registry.tag_present(f"{oci_registry}/cloud-design/dev/api-gateway:0000000") is False
 
 
+def present_images(registry: str, dotenv) -> int:
+    """`cloudctl present-images` for this commit's dev images, writing `dotenv`; its exit code."""
+    return cli(
+        "present-images",
+        "--env",
+        "dev",
+        "--tag",
+        SHA,
+        "--registry",
+        registry,
+        "--dotenv",
+        str(dotenv),
+        "--repo",
+        str(ROOT),
+    )
+
+
 def test_the_retried_build_skips_exactly_the_images_already_pushed(
     oci_registry, pushed_once, tmp_path, capsys
 ):
     dotenv = tmp_path / "present.env"
-    assert (
-        cli(
-            "present-images",
-            "--env",
-            "dev",
-            "--tag",
-            SHA,
-            "--registry",
-            oci_registry,
-            "--dotenv",
-            str(dotenv),
-            "--repo",
-            str(ROOT),
-        )
-        == 0
-    )
+    assert present_images(oci_registry, dotenv) == 0
     assert dotenv.read_text() == "PRESENT_IMAGES=api-gateway\n"
     out = capsys.readouterr().out
     assert f"cloud-design/dev/api-gateway:{SHA}: already there, the build job skips its push" in out
@@ -260,19 +262,7 @@ def test_the_retried_build_job_then_skips_its_push(oci_registry, pushed_once, tm
     import gitlab_ci_local
 
     dotenv = tmp_path / "present.env"
-    cli(
-        "present-images",
-        "--env",
-        "dev",
-        "--tag",
-        SHA,
-        "--registry",
-        oci_registry,
-        "--dotenv",
-        str(dotenv),
-        "--repo",
-        str(ROOT),
-    )
+    present_images(oci_registry, dotenv)
     present = dotenv.read_text().strip().split("=", 1)[1]
     base = gitlab_ci_local.base_repository(tmp_path / "origin")
     clone = gitlab_ci_local.pipeline_clone(base, tmp_path / "pipeline", ["services/api-gateway/app.py"])
