@@ -32,7 +32,7 @@ $(GITLAB_CI_LOCAL): $(GITLAB_CI_LOCAL_PIN)/package.json $(GITLAB_CI_LOCAL_PIN)/p
 
 .PHONY: test-ci
 test-ci: $(VENV)/.synced $(VENV_CHECKOV)/.synced $(GITLAB_CI_LOCAL) ## tests of the delivery scripts, the checkov checks and .gitlab-ci.yml
-	cd $(ROOT) && $(PYTEST) -q tests/ci
+	cd $(ROOT) && $(PYTEST) -q tests/ci tests/infrastructure/cloudctl/delivery
 
 TEST_TARGETS += test-ci
 

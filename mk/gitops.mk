@@ -4,6 +4,6 @@ validate: $(VENV)/.synced $(VENV_CHECKOV)/.synced ## render every kustomization 
 	cd $(ROOT) && $(BIN)/python -m cloudctl.manifests validate
 
 test-gitops: $(VENV)/.synced $(VENV_CHECKOV)/.synced validate ## make validate, then the manifest tests (broken manifests must fail)
-	cd $(ROOT) && $(PYTEST) -q tests/manifests
+	cd $(ROOT) && $(PYTEST) -q tests/infrastructure/cloudctl/manifests
 
 TEST_TARGETS += test-gitops

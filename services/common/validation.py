@@ -7,7 +7,7 @@ Prices: a JSON number or a numeric string ("9.99") is accepted and parsed exactl
 (JSON numbers are decoded as Decimal, never float), so 0.1 + 0.2 style drift cannot happen.
 
 The gateway's spec (services/api-gateway/openapi.yaml) describes exactly what these accept, and
-schemathesis holds the two equal (tests/services/gateway/test_gateway_schemathesis.py): text is
+schemathesis holds the two equal (tests/services/api_gateway/test_gateway_schemathesis.py): text is
 at most `max_len` characters as sent, surrounding whitespace included (`TEXT_PATTERN` is the
 spec's `Text` pattern), an integer may be written `2.0` (JSON Schema's integer is any number
 with no fraction), and a numeric price string has no surrounding spaces.

@@ -271,7 +271,7 @@ def test_the_server_control_selection_is_the_disruptive_tests_and_the_rabbitmqct
     files = {line.split("::")[0] for line in collected.stdout.splitlines() if "::" in line}
     assert files == {
         "tests/services/billing/test_billing_outages.py",
-        "tests/manifests/test_rabbitmq_boot_definitions.py",
+        "tests/infrastructure/cloudctl/manifests/test_rabbitmq_boot_definitions.py",
     }
 
 

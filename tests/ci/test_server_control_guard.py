@@ -175,7 +175,7 @@ def test_the_real_server_control_tests_fail_against_servers_elsewhere():
     result = pytest_run(
         ROOT,
         "tests/services/billing/test_billing_outages.py",
-        "tests/manifests/test_rabbitmq_boot_definitions.py",
+        "tests/infrastructure/cloudctl/manifests/test_rabbitmq_boot_definitions.py",
         PGHOST=ELSEWHERE,
         AMQP_URL=f"amqp://guest:guest@{ELSEWHERE}:5672/%2F",
     )

@@ -28,7 +28,7 @@ from botocore.stub import Stubber
 from cloudctl.delivery import commands, registry
 from cloudctl.errors import CloudctlError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = Path(__file__).parent / "fixtures"
 SHA = "3f2a9c1e5b7d"
 

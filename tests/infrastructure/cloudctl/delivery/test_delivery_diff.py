@@ -11,7 +11,7 @@ import pytest
 from cloudctl.delivery import commands, diff, render
 from cloudctl.errors import CloudctlError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment

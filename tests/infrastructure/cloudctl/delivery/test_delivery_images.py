@@ -117,7 +117,7 @@ def test_environment_names_cannot_escape_the_overlays_folder():
 
 def test_the_repository_images_files_are_editable_by_the_writer():
     """The real overlays/<env>/images files parse as the writer expects (a dry run: nothing written)."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     for env in ("dev", "prod"):
         text = images.images_file(root, env).read_text()
         tags = images.tags_in_text(text, env)

@@ -2,20 +2,19 @@
 
 Real: the step (cloudctl.bootstrap.images), boto3's ECR client, python-gitlab's requests.
 STAND-INs, each named: moto's ECR (tests/infrastructure/aws_emulator.py, a moto server on loopback)
-plays ECR; tests/ci/fake_gitlab.py (a scripted HTTP server) plays GitLab's REST API, and records
-what python-gitlab sent.
+plays ECR; ../fake_gitlab.py (a scripted HTTP server) plays GitLab's REST API, and records what
+python-gitlab sent.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import aws_emulator
+import fake_gitlab
 import pytest
 from cloudctl.bootstrap import images
 from cloudctl.bootstrap.context import Aws, Context
@@ -31,14 +30,6 @@ FILE = f"{PROJECT}/repository/files/overlays%2Fdev%2Fimages%2Fkustomization.yaml
 NEW_TAG = "main-4f2a9c1"
 
 
-def _fake_gitlab():
-    """tests/ci/fake_gitlab.py, the GitLab API STAND-IN the delivery tests use (not on sys.path here)."""
-    if "fake_gitlab" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("fake_gitlab", REAL_ROOT / "tests/ci/fake_gitlab.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["fake_gitlab"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["fake_gitlab"]
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +72,8 @@ def push(emulator, env: str, tag: str, only: tuple[str, ...] = IMAGES) -> None:
 
 @pytest.fixture
 def gitlab(monkeypatch):
-    fake, server = _fake_gitlab().start()
-    monkeypatch.setenv("GITLAB_TOKEN", _fake_gitlab().TOKEN)
+    fake, server = fake_gitlab.start()
+    monkeypatch.setenv("GITLAB_TOKEN", fake_gitlab.TOKEN)
     yield fake
     server.shutdown()
     server.server_close()
@@ -166,7 +157,7 @@ def test_dev_builds_every_service_then_waits_for_the_tag_commit(
 
     (create,) = [r for r in gitlab.requests if r.method == "POST"]
     assert create.body == {"ref": "main", "variables": [{"key": "BUILD_ALL", "value": "true"}]}
-    assert create.headers["PRIVATE-TOKEN"] == _fake_gitlab().TOKEN
+    assert create.headers["PRIVATE-TOKEN"] == fake_gitlab.TOKEN
     assert gitlab.calls() == [
         ("GET", FILE),
         ("POST", f"{PROJECT}/pipeline"),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from cloudctl.delivery import policy_report
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parent / "fixtures/checkov"
+ROOT = Path(__file__).resolve().parents[4]
+FIXTURES = ROOT / "tests/ci/fixtures/checkov"
 
 
 def make_repo(repo: Path) -> None:

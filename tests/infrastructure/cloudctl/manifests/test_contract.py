@@ -46,7 +46,8 @@ def test_a_secret_no_external_secret_makes_is_caught(env_objects):
     objects.remove(find(objects, "ExternalSecret", "billing-amqp"))
     problems = check(objects)
     assert any(
-        "Deployment/billing-worker: container billing-worker: env AMQP_URL: billing-amqp/AMQP_URL is not produced" in p
+        "Deployment/billing-worker: container billing-worker: env AMQP_URL: "
+        "billing-amqp/AMQP_URL is not produced" in p
         for p in problems
     )
 

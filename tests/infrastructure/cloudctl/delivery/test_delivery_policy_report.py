@@ -10,7 +10,7 @@ import pytest
 from cloudctl.delivery import policy_report
 from cloudctl.errors import CloudctlError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def report(check_type: str, resources: int, passed=(), failed=(), parsing_errors: int = 0) -> dict:
