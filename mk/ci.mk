@@ -1,10 +1,14 @@
-# Delivery (issue 5): lint, the rendered diff, the policy report, the CI scripts' tests, and
+# Delivery: lint, the rendered diff, the policy report, the CI scripts' tests, and
 # ci-local, which runs a merge request pipeline's checks on this machine in one go.
 CI_OUT ?= $(ROOT)/.build
 
 .PHONY: lint
-lint: $(VENV)/.synced ## ruff, yamllint and hadolint over the repository
+# lint-imports finds the packages where pytest does: pyproject.toml's pythonpath, read, not copied.
+IMPORT_PATH = $$($(BIN)/python -c 'import os, tomllib; print(os.pathsep.join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["pythonpath"]))')
+lint: $(VENV)/.synced ## ruff, mypy (strict), import boundaries, yamllint and hadolint over the repository
 	cd $(ROOT) && $(BIN)/ruff check .
+	cd $(ROOT) && $(BIN)/mypy
+	cd $(ROOT) && PYTHONPATH=$(IMPORT_PATH) $(BIN)/lint-imports
 	cd $(ROOT) && $(BIN)/yamllint -c .yamllint.yaml .
 	cd $(ROOT) && $(BIN)/hadolint --failure-threshold warning services/*/Dockerfile
 
