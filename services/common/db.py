@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import psycopg2
 import psycopg2.extensions
@@ -36,8 +36,8 @@ CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 class Connection(psycopg2.extensions.connection):
     """A connection that remembers the statements it has prepared (they last for its session)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, dsn: str, async_: int = 0) -> None:
+        super().__init__(dsn, async_=async_)
         self.prepared: set[str] = set()
 
 
@@ -55,7 +55,8 @@ class PreparedStatement:
     sql: str
 
     def execute(self, cur: psycopg2.extensions.cursor, args: Sequence[Any]) -> None:
-        conn = cur.connection
+        # Every connection of this module is a Connection (connection_factory in connect_arguments).
+        conn = cast(Connection, cur.connection)
         if self.name not in conn.prepared:
             cur.execute(f"PREPARE {self.name} ({', '.join(self.types)}) AS {self.sql}")
             conn.prepared.add(self.name)
@@ -70,7 +71,14 @@ class PreparedStatement:
 SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
-def connect_arguments(dsn: str) -> dict[str, Any]:
+class ConnectArguments(TypedDict):
+    dsn: str
+    connect_timeout: int
+    options: str
+    connection_factory: type[Connection]
+
+
+def connect_arguments(dsn: str) -> ConnectArguments:
     """psycopg2.connect's keyword arguments for `dsn`, with our session options after the DSN's own."""
     # Sent in the startup packet (no extra round trip), after any options the DSN carries.
     options = " ".join(filter(None, (psycopg2.extensions.parse_dsn(dsn).get("options"), SESSION_OPTIONS)))
@@ -118,7 +126,8 @@ class Database:
                     )
                 pool = self._pool
             while True:
-                conn = pool.getconn()
+                # The pool opens its connections with connect_arguments, so each is a Connection.
+                conn = cast(Connection, pool.getconn())
                 if alive(conn):
                     return pool, conn
                 pool.putconn(conn, close=True)  # stale after a server restart: replace it
@@ -143,7 +152,7 @@ class Database:
             broken = not rolled_back(conn)
             raise
         finally:
-            pool.putconn(conn, close=broken or conn.closed)
+            pool.putconn(conn, close=broken or bool(conn.closed))
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:

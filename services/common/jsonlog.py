@@ -44,8 +44,9 @@ class AccessLogFields(logging.Filter):
         if isinstance(atoms, Mapping):
             record.method = atoms["m"]
             record.path = atoms["U"]
-            record.status = int(atoms["s"])
-            record.duration_ms = round(int(atoms["D"]) / 1000, 2)
+            # gunicorn gives the status as an int or a string, the duration (µs) as an int: str() takes both.
+            record.status = int(str(atoms["s"]))
+            record.duration_ms = round(int(str(atoms["D"])) / 1000, 2)
             record.remote_addr = atoms["h"]
             sent = atoms[REQUEST_ID_ATOM]
             record.request_id = None if sent == "-" else sent

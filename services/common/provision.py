@@ -64,7 +64,8 @@ def provision(admin_url: str, role: str, database: str, password: str | None) ->
             if cur.fetchone() is None:
                 # A non-superuser master (RDS) must be a member of the role to give it a database.
                 cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-                if not cur.fetchone()[0]:
+                superuser = cur.fetchone()
+                if superuser is None or not superuser[0]:
                     cur.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(role)))
                 cur.execute(
                     sql.SQL("CREATE DATABASE {} OWNER {}").format(
