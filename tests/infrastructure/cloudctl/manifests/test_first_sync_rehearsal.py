@@ -222,3 +222,26 @@ def test_a_root_template_that_forgets_a_value_leaves_its_placeholder(tmp_path):
     }
     problems = rehearsal.check(rehearsal.build(renderings, "dev"))
     assert only(problems, "ClusterSecretStore/aws-secrets-manager", "still 'from-cluster-secret:aws_region'")
+
+
+def test_the_cluster_values_cannot_move_into_the_shared_component(tmp_path):
+    """Why clusters/<env>/kustomization.yaml keeps the value replacements (components/environment):
+    moved into the Component, they run before the root's patches to cluster.yaml and copy the
+    placeholders, which the rehearsal reports."""
+    tree = tmp_path / "tree"
+    for top in (*GITOPS_DIRS, "infrastructure/terraform/modules/registry"):
+        shutil.copytree(ROOT / top, tree / top)
+    cluster = tree / "clusters/dev/kustomization.yaml"
+    component = tree / "clusters/components/environment/kustomization.yaml"
+    kustomization, shared = yaml.safe_load(cluster.read_text()), yaml.safe_load(component.read_text())
+    repo_url = [r for r in kustomization["replacements"] if r["source"]["fieldPath"] == "data.repo_url"]
+    kustomization["replacements"] = [r for r in kustomization["replacements"] if r not in repo_url]
+    shared["replacements"] += repo_url
+    cluster.write_text(yaml.safe_dump(kustomization))
+    component.write_text(yaml.safe_dump(shared))
+    renderings = {
+        r.target: r
+        for r in render.render_all(tree, tmp_path / "work", only=["clusters/dev", "clusters/dev/argocd"])
+    }
+    problems = rehearsal.check(rehearsal.build(renderings, "dev"))
+    assert only(problems, "Application/movies-workloads", "still 'from-cluster-secret:repo_url'")
