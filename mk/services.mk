@@ -27,7 +27,7 @@ test-server-control: $(VENV)/.synced ## only the tests that stop, start or confi
 	cd $(ROOT) && $(PYTEST) -m server_control tests
 
 # COMPARE=<git rev> also benchmarks a git worktree of that revision, its rounds interleaved with
-# this tree's, e.g. `make bench COMPARE=b08c74f` (the before of issue 14). It uses make dev's ports.
+# this tree's, e.g. `make bench COMPARE=b08c74f` (the services before gthread and urllib3). It uses make dev's ports.
 .PHONY: bench
 bench: $(VENV)/.synced ## benchmark the stack as make dev runs it, with wrk (COMPARE=<rev> too); writes docs/benchmarks.md
 	$(ROOT)/.ci/install-system-packages

@@ -1,4 +1,4 @@
-"""Issue 14 §4: schemathesis (its CLI, pinned in requirements/dev.in) fuzzes the running stack
+"""schemathesis (its CLI, pinned in requirements/dev.in) fuzzes the running stack
 through the gateway against services/api-gateway/openapi.yaml: every check, every phase
 (examples, coverage, fuzzing, stateful), a bounded number of examples, zero failures. So the
 spec is a contract the code cannot drift from; the second test proves the run fails when the

@@ -1,4 +1,4 @@
-"""Issue 14 §4: where the spec and the validation code disagreed, each case sent through the
+"""Where the spec and the validation code disagreed, each case sent through the
 gateway of the full stack: the spec's request schema and the answer say the same thing.
 
 - control characters in text: refused, and the spec's Text pattern forbids them;

@@ -1,4 +1,4 @@
-"""Issue 14 §4: the worker rejects an order for a movie that inventory does not know ("movie not
+"""The worker rejects an order for a movie that inventory does not know ("movie not
 found", no ledger row), and while inventory cannot answer it decides nothing: the order stays
 pending on the queue, no retry spent, and completes once inventory is back.
 

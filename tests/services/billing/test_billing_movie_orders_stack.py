@@ -1,4 +1,4 @@
-"""Issue 14 §4, end to end through the gateway of the full stack (real inventory, billing API,
+"""End to end through the gateway of the full stack (real inventory, billing API,
 worker): an order for a movie that does not exist ends `rejected` "movie not found" with no
 ledger row, one for an existing movie completes, and an order placed while inventory is down
 is accepted at once and completes once inventory is back."""

@@ -1,4 +1,4 @@
-"""Issue 14 §4: a body sent with `Transfer-Encoding: chunked` obeys MAX_BODY_BYTES (65536) as a
+"""A body sent with `Transfer-Encoding: chunked` obeys MAX_BODY_BYTES (65536) as a
 Content-Length body does: 413 JSON above it and nothing written, at the gateway and at each
 service; below it, the whole body arrives. Raw chunked requests through http.client, against
 the stack under real gunicorn."""

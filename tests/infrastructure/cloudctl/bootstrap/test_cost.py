@@ -38,8 +38,8 @@ def test_the_price_table_says_when_and_where_its_prices_are_from():
 
 
 def test_dev_compute_database_and_network_lines_by_hand():
-    # Issue 4 fixes these sizes: t3.medium master, 2 x t3.small, db.t3.micro single-AZ with 20 GB;
-    # the cluster module gives each node a 30 GB root volume.
+    # envs/dev/terraform.tfvars fixes these sizes: t3.medium master, 2 x t3.small, db.t3.micro
+    # single-AZ with 20 GB; the cluster module gives each node a 30 GB root volume.
     dev = lines("dev")
 
     assert dev["EC2 master"] == pytest.approx(0.0456 * 730)  # 33.29
@@ -65,8 +65,8 @@ def test_totals_stay_in_their_band():
     dev = sum(lines("dev").values())
     prod = sum(lines("prod").values())
 
-    # Far above the seed's dev $0-10 (no free tier here; 3 nodes, an ALB and 5 public IPv4 run all month);
-    # prod is near the top of the seed's $100-150.
+    # Far above the first README's dev $0-10 (no free tier here; 3 nodes, an ALB and 5 public IPv4
+    # run all month); prod is near the top of its $100-150.
     assert 130 < dev < 150
     assert 145 < prod < 170
     assert prod - dev == pytest.approx(
