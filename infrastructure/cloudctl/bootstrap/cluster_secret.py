@@ -11,8 +11,7 @@ needed in fields of other objects: the ECR image names of the Deployments, the r
 ClusterSecretStore and the repository URL of every Application and AppProject.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: it would bind the name of this module's `annotations()`.
 from typing import Any
 
 import yaml

@@ -200,7 +200,7 @@ def _plan_arguments(parser: argparse.ArgumentParser, steps: Sequence[str] = ()) 
         )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = subparsers.add_parser(
         "up", help="from an empty account to a cluster whose Argo CD syncs clusters/ENV"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
@@ -14,6 +14,12 @@ from cloudctl.bootstrap.layout import Layout
 from cloudctl.bootstrap.outputs import EnvOutputs
 from cloudctl.bootstrap.shell import Shell, StepError
 from cloudctl.bootstrap.waits import WaitPolicy
+
+if TYPE_CHECKING:  # boto3-stubs: the clients' types, for the type checker only (not a runtime dependency)
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
 
 
 class Aws:
@@ -25,16 +31,16 @@ class Aws:
     def has_credentials(self) -> bool:
         return boto3.Session().get_credentials() is not None
 
-    def ssm(self, region: str) -> Any:
+    def ssm(self, region: str) -> SSMClient:
         return boto3.Session(region_name=region).client("ssm")
 
-    def sts(self, region: str) -> Any:
+    def sts(self, region: str) -> STSClient:
         return boto3.Session(region_name=region).client("sts")
 
-    def s3(self, region: str) -> Any:
+    def s3(self, region: str) -> S3Client:
         return boto3.Session(region_name=region).client("s3")
 
-    def ecr(self, region: str) -> Any:
+    def ecr(self, region: str) -> ECRClient:
         return boto3.Session(region_name=region).client("ecr")
 
     def account_id(self, region: str) -> str:
@@ -76,6 +82,13 @@ class Context:
     def terraform_variables(self) -> tuple[tuple[str, str], ...]:
         """The env root's input variables that git does not hold (plan, apply, destroy need them)."""
         return (("admin_cidr", self.inputs.admin_cidr),) if self.inputs.admin_cidr else ()
+
+    @property
+    def env_outputs(self) -> EnvOutputs:
+        """The env root's outputs, for the steps of a plan that come after its env-outputs step."""
+        if self.outputs is None:
+            raise StepError("the env root's outputs have not been read (the env-outputs step comes first)")
+        return self.outputs
 
     @property
     def dry_run(self) -> bool:

@@ -98,6 +98,8 @@ def load_price_table(path: Path) -> dict[str, Any]:
         raise CloudctlError(f"cannot read the price table {path}: {err.strerror}") from err
     except json.JSONDecodeError as err:
         raise CloudctlError(f"price table {path} is not JSON ({err.msg} at line {err.lineno})") from err
+    if not isinstance(table, dict):
+        raise CloudctlError(f"price table {path} is not a JSON object")
     missing = [key for key in PRICE_KEYS if key not in table]
     if missing:
         raise CloudctlError(f"price table {path} lacks {', '.join(missing)}")

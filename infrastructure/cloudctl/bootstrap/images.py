@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import gitlab
 import yaml
@@ -30,6 +30,10 @@ from cloudctl.bootstrap.state_adopt import BUCKET_NAME
 from cloudctl.bootstrap.tfvars import load_tfvars
 from cloudctl.bootstrap.waits import wait_for
 from cloudctl.errors import CloudctlError
+
+if TYPE_CHECKING:
+    from gitlab.v4.objects import Project
+    from mypy_boto3_ecr import ECRClient
 
 BUILD_VARIABLE = {"key": "BUILD_ALL", "value": "true"}
 PIPELINE_FAILED = ("failed", "canceled", "skipped")
@@ -58,7 +62,7 @@ def repository_name(url: str) -> str:
     return url.split("/", 1)[1]
 
 
-def missing_images(ecr: Any, repositories: dict[str, str], tags: dict[str, str]) -> list[str]:
+def missing_images(ecr: ECRClient, repositories: dict[str, str], tags: dict[str, str]) -> list[str]:
     """`image:tag` of each pinned tag its ECR repository lacks."""
     missing = []
     for image, tag in sorted(tags.items()):
@@ -75,7 +79,7 @@ def missing_images(ecr: Any, repositories: dict[str, str], tags: dict[str, str])
     return missing
 
 
-def gitlab_project(ctx: Context) -> Any:
+def gitlab_project(ctx: Context) -> Project:
     """The repository's GitLab project (API root: --gitlab-url, else the repository's host)."""
     token = os.environ.get(GITLAB_TOKEN)
     if not token:
@@ -119,7 +123,7 @@ def _why_a_build_is_needed(ctx: Context, account: str) -> str | None:
 
 
 def ensure_images(ctx: Context) -> None:
-    layout, out = ctx.layout, ctx.outputs
+    layout, out = ctx.layout, ctx.env_outputs
     where = layout.rel(layout.images_kustomization)
     ctx.shell.show(
         "aws ecr describe-images --repository-name <each of ecr_repository_urls> "
@@ -173,7 +177,7 @@ def _show_build(ctx: Context, note: str) -> None:
     ctx.shell.show(f"python-gitlab: pipelines.create(ref={ctx.inputs.revision}, BUILD_ALL=true)", note=note)
 
 
-def run_build(ctx: Context, project: Any) -> None:
+def run_build(ctx: Context, project: Project) -> None:
     pipeline = project.pipelines.create({"ref": ctx.inputs.revision, "variables": [BUILD_VARIABLE]})
     ctx.say(f"    pipeline {pipeline.id}: {pipeline.web_url}")
 
@@ -189,7 +193,7 @@ def run_build(ctx: Context, project: Any) -> None:
     wait_for(f"pipeline {pipeline.web_url}", finished, ctx.waits, explain=lambda: f"it is {pipeline.status}")
 
 
-def remote_tags(ctx: Context, project: Any) -> dict[str, str]:
+def remote_tags(ctx: Context, project: Project) -> dict[str, str]:
     """The tags the revision's images file pins, read through the GitLab API."""
     path, revision = ctx.layout.rel(ctx.layout.images_kustomization), ctx.inputs.revision
     text = project.files.get(file_path=path, ref=revision).decode().decode()
@@ -197,7 +201,7 @@ def remote_tags(ctx: Context, project: Any) -> dict[str, str]:
 
 
 def wait_for_pinned_images(
-    ctx: Context, project: Any, missing: Callable[[dict[str, str]], list[str]]
+    ctx: Context, project: Project, missing: Callable[[dict[str, str]], list[str]]
 ) -> dict[str, str]:
     """The revision's images file (through the GitLab API) once every tag it pins exists in ECR."""
     path = ctx.layout.rel(ctx.layout.images_kustomization)

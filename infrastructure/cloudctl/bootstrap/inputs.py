@@ -34,7 +34,7 @@ PLACEHOLDER_TLDS = ("invalid", "example")
 OLD_PLACEHOLDER = ("gitlab.com", "cloud-design/cloud-design")
 # RFC 5737: TEST-NET-1, -2 and -3 route nowhere.
 DOCUMENTATION_RANGES = tuple(
-    ipaddress.ip_network(cidr) for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    ipaddress.IPv4Network(cidr) for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
 SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/].*)$")
 
@@ -111,7 +111,7 @@ def check_admin_cidr(text: str) -> str:
         raise CloudctlError(
             f"--admin-cidr {text}: opens the Kubernetes API to the whole internet; give your address/32"
         )
-    if network.version != 4:  # noqa: PLR2004
+    if not isinstance(network, ipaddress.IPv4Network):
         raise CloudctlError(f"--admin-cidr {text}: must be IPv4 (the security group rule takes IPv4 only)")
     for documentation in DOCUMENTATION_RANGES:
         if network.subnet_of(documentation):

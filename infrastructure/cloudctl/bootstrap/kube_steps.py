@@ -69,8 +69,8 @@ def root_app(layout: Layout) -> RootApp:
 def _show_ssm_read(ctx: Context, note: str) -> None:
     """The CLI equivalent of the boto3 calls, for people reading the plan."""
     name, region, path = (
-        ctx.outputs.kubeconfig_parameter,
-        ctx.outputs.region,
+        ctx.env_outputs.kubeconfig_parameter,
+        ctx.env_outputs.region,
         shlex.quote(str(ctx.kubeconfig)),
     )
     ctx.shell.show(
@@ -79,7 +79,7 @@ def _show_ssm_read(ctx: Context, note: str) -> None:
 
 
 def fetch_kubeconfig(ctx: Context) -> None:
-    out, waits = ctx.outputs, ctx.waits
+    out, waits = ctx.env_outputs, ctx.waits
     _show_ssm_read(
         ctx,
         f"boto3; once its description reads 'published by {out.master_instance_id}'; "
@@ -148,7 +148,7 @@ def _apply_objects(ctx: Context, objects: list[dict[str, Any]], note: str) -> No
 
 def cluster_values(ctx: Context) -> dict[str, str]:
     """The cluster Secret's annotations: Terraform's outputs and cloudctl's inputs (gitops-bridge)."""
-    out = ctx.outputs
+    out = ctx.env_outputs
     account = "<account id>" if ctx.dry_run else ctx.aws.account_id(ctx.region)
     return cluster_secret.annotations(
         repo_url=ctx.inputs.repo_url or "",
@@ -242,7 +242,7 @@ def wait_for_sync(ctx: Context) -> None:
 
 def wait_for_service(ctx: Context) -> None:
     """GET /api/movies through the ALB answers 200: the system serves."""
-    url = f"{ctx.outputs.alb_url}/api/movies"
+    url = f"{ctx.env_outputs.alb_url}/api/movies"
     ctx.shell.show(f"curl -fsS {url}", note="urllib; polled until it answers 200")
     if ctx.dry_run:
         return
@@ -261,7 +261,7 @@ def wait_for_service(ctx: Context) -> None:
 
 
 def print_access(ctx: Context) -> None:
-    out = ctx.outputs
+    out = ctx.env_outputs
     secret = "argocd-initial-admin-secret"  # noqa: S105 -- the Secret's name, not a password
     ctx.say(f"    ALB:         {out.alb_url}")
     ctx.say(f"    application: {out.alb_url}/api/movies")

@@ -12,26 +12,29 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from cloudctl.bootstrap.shell import StepError
 from cloudctl.bootstrap.waits import WaitPolicy, wait_for
 
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
 # Looked up while the master boots: it appears once K3s is up (cloud-init puts it there).
 NOT_YET = ("ParameterNotFound",)
 PUBLISHED_BY = "published by {instance}"
 
 
-def publisher(ssm: Any, name: str) -> str | None:
+def publisher(ssm: SSMClient, name: str) -> str | None:
     """The parameter's description (`published by <instance-id>` once a master wrote it); None if absent."""
     reply = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
     found = reply.get("Parameters", [])
     return found[0].get("Description", "") if found else None
 
 
-def read_current(ssm: Any, name: str, placeholder: str, master: str) -> tuple[str | None, str]:
+def read_current(ssm: SSMClient, name: str, placeholder: str, master: str) -> tuple[str | None, str]:
     """(kubeconfig, "") when the current master published it, else (None, why not)."""
     description = publisher(ssm, name)
     if description != PUBLISHED_BY.format(instance=master):
@@ -44,7 +47,7 @@ def read_current(ssm: Any, name: str, placeholder: str, master: str) -> tuple[st
     return value, ""
 
 
-def read_parameter(ssm: Any, name: str) -> str | None:
+def read_parameter(ssm: SSMClient, name: str) -> str | None:
     """The decrypted value of an SSM SecureString, or None while it does not exist yet."""
     try:
         reply = ssm.get_parameter(Name=name, WithDecryption=True)
@@ -57,7 +60,7 @@ def read_parameter(ssm: Any, name: str) -> str | None:
 
 
 def wait_for_kubeconfig(
-    ssm: Any, name: str, placeholder: str, master: str, policy: WaitPolicy, say: Callable[[str], None]
+    ssm: SSMClient, name: str, placeholder: str, master: str, policy: WaitPolicy, say: Callable[[str], None]
 ) -> str:
     """The kubeconfig once the master `master` has replaced what was there (placeholder or stale)."""
 

@@ -35,11 +35,14 @@ def _get_json(ctx: Context, *args: str) -> dict[str, Any]:
     code, out, err = ctx.shell.run_code(call, capture=True)
     if code != 0:
         raise StepError(Shell.failure(call, code, err))
-    return json.loads(out)
+    answer = json.loads(out)
+    if not isinstance(answer, dict):
+        raise StepError(f"{call.shown(ctx.layout)} answered no JSON object")
+    return answer
 
 
 def find_pod(ctx: Context) -> dict[str, Any]:
-    pods = _get_json(ctx, "get", "pods", "--all-namespaces", "-l", SELECTOR)["items"]
+    pods: list[dict[str, Any]] = _get_json(ctx, "get", "pods", "--all-namespaces", "-l", SELECTOR)["items"]
     for pod in pods:
         if pod["metadata"]["name"] == POD:
             return pod
@@ -50,7 +53,8 @@ def claim_of(pod: dict[str, Any]) -> str:
     for volume in pod["spec"].get("volumes") or []:
         claim = volume.get("persistentVolumeClaim")
         if claim:
-            return claim["claimName"]
+            name: str = claim["claimName"]
+            return name
     raise CloudctlError(f"pod {POD} mounts no PersistentVolumeClaim")
 
 
@@ -60,7 +64,8 @@ def pinned_node(pv: dict[str, Any]) -> str:
     for term in required.get("nodeSelectorTerms") or []:
         for expression in term.get("matchExpressions") or []:
             if expression.get("key") == HOSTNAME_KEY and expression.get("values"):
-                return expression["values"][0]
+                node: str = expression["values"][0]
+                return node
     raise CloudctlError(f"volume {pv['metadata']['name']} is pinned to no node: not a local-path volume")
 
 

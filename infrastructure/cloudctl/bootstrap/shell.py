@@ -42,7 +42,9 @@ class TerraformCall:
         return Terraform(working_dir=str(self.workdir), terraform_bin_path="terraform")
 
     def argv(self) -> list[str]:
-        return self._terraform().generate_cmd_string(self.subcommand, *self.args, **self.options)
+        # python_terraform has no type hints; its generate_cmd_string builds the argv as strings.
+        argv: list[str] = self._terraform().generate_cmd_string(self.subcommand, *self.args, **self.options)
+        return argv
 
     def environment(self) -> dict[str, str]:
         return {f"TF_VAR_{name}": value for name, value in self.variables}

@@ -71,7 +71,7 @@ PLAN = (
 
 
 def down_steps(include_state: bool) -> tuple[Step, ...]:
-    steps = (
+    steps: tuple[Step, ...] = (
         STATE_INIT,
         BACKEND,
         ENV_INIT,
