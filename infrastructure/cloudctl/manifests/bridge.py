@@ -108,14 +108,16 @@ def apply_kustomize(kustomization: Path, kustomize: dict[str, Any]) -> None:
             f"{kustomization}: Application kustomize field(s) {sorted(unknown)} are not rehearsed offline"
         )
     doc = yaml.safe_load(kustomization.read_text()) or {}
-    images = doc.setdefault("images", []) if kustomize.get("images") else doc.get("images")
-    for override in kustomize.get("images") or []:
-        entry = _image_entry(override)
-        existing = next((image for image in images if image.get("name") == entry["name"]), None)
-        if existing is None:
-            images.append(entry)
-        else:
-            existing.update(entry)
+    overrides = kustomize.get("images") or []
+    if overrides:
+        images: list[dict[str, Any]] = doc.setdefault("images", [])
+        for override in overrides:
+            entry = _image_entry(override)
+            existing = next((image for image in images if image.get("name") == entry["name"]), None)
+            if existing is None:
+                images.append(entry)
+            else:
+                existing.update(entry)
     if kustomize.get("patches"):
         doc.setdefault("patches", []).extend(copy.deepcopy(kustomize["patches"]))
     kustomization.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cloudctl.errors import CloudctlError
 from cloudctl.manifests.policy import pod_spec
@@ -93,7 +94,7 @@ def pod_resources(obj: Obj, what: str) -> tuple[int, int]:
     """(cpu m, memory Mi) a pod of obj reserves: max(sum of containers, largest init container)."""
     spec = pod_spec(obj) or {}
 
-    def one(container: dict) -> tuple[int, int]:
+    def one(container: dict[str, Any]) -> tuple[int, int]:
         res = (container.get("resources") or {}).get(what) or {}
         if "cpu" not in res or "memory" not in res:
             raise CloudctlError(
@@ -129,7 +130,7 @@ def rows_for(group: str, objects: list[Obj]) -> list[Row]:
     return rows
 
 
-def _dig(values: dict, dotted: str) -> dict:
+def _dig(values: dict[str, Any], dotted: str) -> dict[str, Any]:
     for part in dotted.split("."):
         values = (values or {}).get(part) or {}
     return values
@@ -222,7 +223,7 @@ class Report:
         return out
 
     def table(self) -> str:
-        kinds = {}
+        kinds: dict[str, int] = {}
         for _, kind in self.node_list:
             kinds[kind] = kinds.get(kind, 0) + 1
         cap_cpu, cap_mem = self.capacity

@@ -42,7 +42,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=str(tree.ROOT), help="repository to check (default: this one)")
 

@@ -4,7 +4,7 @@ bootstrapped with, and every folder an Application of that cluster points at in 
 from __future__ import annotations
 
 from cloudctl.errors import CloudctlError
-from cloudctl.manifests.render import Rendering
+from cloudctl.manifests.render import Obj, Rendering
 
 # ci is make e2e's throwaway k3d cluster (clusters/ci): rendered and rehearsed like the others.
 CLUSTERS = ("dev", "prod", "ci")
@@ -32,7 +32,7 @@ def targets(renderings: dict[str, Rendering]) -> dict[str, list[str]]:
     return out
 
 
-def helm_charts(renderings: dict[str, Rendering], env: str) -> list:
+def helm_charts(renderings: dict[str, Rendering], env: str) -> list[Obj]:
     return [
         o
         for o in renderings[f"clusters/{env}"].objects

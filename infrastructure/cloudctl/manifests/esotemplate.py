@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import quote_plus
 
 from cloudctl.errors import CloudctlError
@@ -16,7 +17,7 @@ from cloudctl.manifests.render import Obj
 
 STAND_IN = 'stand-in:p@ss/w"rd'  # noqa: S105 - not a credential: exercises escaping
 PLACEHOLDER = re.compile(r"{{\s*\.(\w+)\s*(?:\|\s*(\w+)\s*)?}}")
-FILTERS = {None: str, "urlquery": quote_plus, "toJson": json.dumps}
+FILTERS: dict[str | None, Callable[[str], str]] = {None: str, "urlquery": quote_plus, "toJson": json.dumps}
 
 
 def remote_keys(es: Obj) -> list[str]:
@@ -28,7 +29,7 @@ def remote_keys(es: Obj) -> list[str]:
 
 
 def render_template(text: str, values: dict[str, str], where: str) -> str:
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         key, name = match.group(1), match.group(2)
         if key not in values:
             raise CloudctlError(f"{where}: template uses .{key}, which the ExternalSecret does not fetch")

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Endpoint:
     namespace: str | None  # None: outside the cluster
-    labels: dict = field(default_factory=dict, hash=False)
-    ports: dict = field(default_factory=dict, hash=False)  # port name -> number
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
+    ports: dict[str, int] = field(default_factory=dict, hash=False)  # port name -> number
     ip: str = "203.0.113.10"  # outside: an address nothing special (TEST-NET-3)
 
     def __hash__(self) -> int:
         return hash((self.namespace, tuple(sorted(self.labels.items()))))
 
 
-def selects(selector: dict | None, labels: dict) -> bool:
+def selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
     if selector is None:
         return False
     for key, value in (selector.get("matchLabels") or {}).items():
@@ -41,7 +42,7 @@ def selects(selector: dict | None, labels: dict) -> bool:
     return True
 
 
-def _peer_matches(peer: dict, policy_ns: str, other: Endpoint) -> bool:
+def _peer_matches(peer: dict[str, Any], policy_ns: str, other: Endpoint) -> bool:
     if "ipBlock" in peer:
         if other.namespace is not None:
             return False
@@ -61,7 +62,9 @@ def _peer_matches(peer: dict, policy_ns: str, other: Endpoint) -> bool:
     return selects(peer.get("podSelector", {}), other.labels)
 
 
-def _port_matches(rule_ports: list | None, port: int, protocol: str, target: Endpoint) -> bool:
+def _port_matches(
+    rule_ports: list[dict[str, Any]] | None, port: int, protocol: str, target: Endpoint
+) -> bool:
     if not rule_ports:
         return True
     for item in rule_ports:
@@ -71,15 +74,18 @@ def _port_matches(rule_ports: list | None, port: int, protocol: str, target: End
         if wanted is None:
             return True
         if isinstance(wanted, str):
-            wanted = target.ports.get(wanted)
-        end = item.get("endPort", wanted)
-        if wanted is not None and wanted <= port <= end:
+            named = target.ports.get(wanted)
+            if named is None:
+                continue  # a port name the target does not declare matches no port
+            wanted = named
+        end: int = item.get("endPort", wanted)
+        if wanted <= port <= end:
             return True
     return False
 
 
 def allowed(
-    policies: list[dict], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP"
+    policies: list[dict[str, Any]], src: Endpoint, dst: Endpoint, port: int, protocol: str = "TCP"
 ) -> tuple[bool, str]:
     """(allowed?, which side refused). Only policies of the endpoints' own namespaces apply."""
     for side, direction, own, other, key in (

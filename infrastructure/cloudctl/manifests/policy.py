@@ -12,23 +12,25 @@ PodDisruptionBudget lets a drain evict at least one pod, or replacing a node wou
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cloudctl.manifests.render import Obj
 
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet"}
 
 
-def pod_spec(obj: Obj) -> dict | None:
+def pod_spec(obj: Obj) -> dict[str, Any] | None:
+    spec: dict[str, Any] | None = None
     if obj.kind == "Pod":
-        return obj.doc.get("spec") or {}
-    if obj.kind in POD_TEMPLATE_KINDS:
-        return ((obj.doc.get("spec") or {}).get("template") or {}).get("spec") or {}
-    if obj.kind == "CronJob":
-        return obj.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return None
+        spec = obj.doc.get("spec") or {}
+    elif obj.kind in POD_TEMPLATE_KINDS:
+        spec = ((obj.doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    elif obj.kind == "CronJob":
+        spec = obj.doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
 
 
-def containers(obj: Obj) -> Iterator[dict]:
+def containers(obj: Obj) -> Iterator[dict[str, Any]]:
     spec = pod_spec(obj) or {}
     yield from spec.get("initContainers") or []
     yield from spec.get("containers") or []

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from typing import Any
 
 from cloudctl.bootstrap.cluster_secret import PLACEHOLDER
 from cloudctl.delivery.registry import repository_name
@@ -127,7 +128,8 @@ class Timeline:
 
 
 def _annotation(obj: Obj, key: str, default: str = "") -> str:
-    return ((obj.doc.get("metadata") or {}).get("annotations") or {}).get(key, default)
+    value: str = ((obj.doc.get("metadata") or {}).get("annotations") or {}).get(key, default)
+    return value
 
 
 def _wave(obj: Obj) -> int:
@@ -202,18 +204,19 @@ class Need:
     why: str = ""
 
 
-def _pod_spec(obj: Obj) -> dict | None:
-    spec = obj.doc.get("spec") or {}
+def _pod_spec(obj: Obj) -> dict[str, Any] | None:
+    spec: dict[str, Any] = obj.doc.get("spec") or {}
     if obj.kind == "Pod":
         return spec
+    pod: dict[str, Any] | None = None
     if obj.kind == "CronJob":
-        return ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec")
-    if obj.kind in WORKLOADS:
-        return (spec.get("template") or {}).get("spec")
-    return None
+        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template", {}).get("spec")
+    elif obj.kind in WORKLOADS:
+        pod = (spec.get("template") or {}).get("spec")
+    return pod
 
 
-def _containers(pod: dict) -> Iterator[dict]:
+def _containers(pod: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from pod.get("initContainers") or []
     yield from pod.get("containers") or []
 

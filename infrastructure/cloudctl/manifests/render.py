@@ -18,6 +18,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,20 +38,23 @@ ROOT_FILE = "root.yaml"
 class Obj:
     """One rendered object and the repository file (or pinned URL) it came from."""
 
-    doc: dict
+    doc: dict[str, Any]
     source: str
 
     @property
     def kind(self) -> str:
-        return self.doc.get("kind", "")
+        kind: str = self.doc.get("kind", "")
+        return kind
 
     @property
     def name(self) -> str:
-        return (self.doc.get("metadata") or {}).get("name", "")
+        name: str = (self.doc.get("metadata") or {}).get("name", "")
+        return name
 
     @property
     def namespace(self) -> str:
-        return (self.doc.get("metadata") or {}).get("namespace", "")
+        namespace: str = (self.doc.get("metadata") or {}).get("namespace", "")
+        return namespace
 
     def label(self) -> str:
         return f"{self.kind}/{self.name}"
@@ -73,7 +77,8 @@ class Rendering:
 
 def discover(root: Path) -> tuple[list[str], list[str]]:
     """(kustomizations, components) under the GitOps folders, as repository-relative folders."""
-    kustomizations, components = [], []
+    kustomizations: list[str] = []
+    components: list[str] = []
     for top in tree.GITOPS_DIRS:
         for path in sorted((root / top).rglob(tree.KUSTOMIZATION)):
             doc = yaml.safe_load(path.read_text()) or {}
@@ -196,7 +201,7 @@ def _bridge(kubectl: Path, root: Path, work: Path, local_to_url: dict[str, str])
     return roots
 
 
-def _apply_source(work: Path, app: dict, where: str) -> None:
+def _apply_source(work: Path, app: dict[str, Any], where: str) -> None:
     source = app["spec"].get("source") or {}
     kustomization = work / source.get("path", "") / tree.KUSTOMIZATION
     if not kustomization.is_file():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import yaml
@@ -23,7 +24,7 @@ kv.schema_contents = cache(kv.schema_contents)
 METADATA_PROBE = {"apiVersion": "v1", "kind": "ConfigMap"}
 
 
-def strict(schema: dict) -> dict:
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of an OpenAPI v3 CRD schema in which every object with declared properties rejects
     unknown fields (unless it says x-kubernetes-preserve-unknown-fields)."""
     schema = copy.deepcopy(schema)
@@ -56,7 +57,7 @@ class CrdCatalog:
     """apiVersion+kind → a validator, from the pinned CRD files."""
 
     def __init__(self, cache_dir: Path):
-        self._schemas: dict[tuple[str, str], dict] = {}
+        self._schemas: dict[tuple[str, str], dict[str, Any]] = {}
         for url in upstream.CRD_URLS:
             for crd in yaml.load_all(upstream.fetch(url, cache_dir).read_text(), Loader=LOADER):
                 if not crd or crd.get("kind") != "CustomResourceDefinition":
@@ -81,7 +82,7 @@ def _path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top)"
 
 
-def _core_errors(doc: dict, version: str) -> list[str]:
+def _core_errors(doc: dict[str, Any], version: str) -> list[str]:
     try:
         kv.validate(doc, version, strict=True)
     except kv.ValidationError as err:
