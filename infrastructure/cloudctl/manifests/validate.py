@@ -93,8 +93,8 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
         }
         if "policy" in stages:
             checked = 0
-            for objects in deployed_objects.values():
-                for obj in objects:
+            for env_objects in deployed_objects.values():
+                for obj in env_objects:
                     checked += sum(1 for _ in policy.containers(obj))
                     outcome.problems += policy.check(obj)
             if checked == 0:
