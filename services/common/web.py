@@ -75,7 +75,8 @@ def create_base_app(
     max_body = settings_values.get("MAX_BODY_BYTES")
     if max_body:
         app.config["MAX_CONTENT_LENGTH"] = max_body
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    # app.json is typed as the JSONProvider base class; Flask's default provider has sort_keys.
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # a DefaultJSONProvider attribute
     checks = dict(ready_checks or {})
 
     @app.before_request

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 import psycopg2
 from common import config
@@ -36,7 +37,7 @@ def redrive(dsn: str, older_than_minutes: int) -> int:
 
 
 class _OneLineErrors(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         print(f"redrive error: {message}", file=sys.stderr, flush=True)
         raise SystemExit(2)
 
