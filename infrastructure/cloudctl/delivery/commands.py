@@ -7,13 +7,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudctl.delivery import diff as manifest_diff
 from cloudctl.delivery import images, render
 from cloudctl.errors import CloudctlError
 
+if TYPE_CHECKING:
+    from cloudctl.delivery.promote import Copier
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("diff", help="render every overlay and cluster at two revisions and diff them")
     p.add_argument("--base", required=True, help="git revision to compare against, e.g. origin/main")
     p.add_argument(
@@ -40,7 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="target", default="prod")
     p.add_argument("--repo", type=Path, default=Path("."), help="the checkout to edit (without --open-mr)")
     p.add_argument(
-        "--copy-images", action="store_true", help="copy the images between ECR repositories first"
+        "--copy-images",
+        action="store_true",
+        help="first copy the images between the environments' repositories (skopeo copy --all)",
+    )
+    p.add_argument(
+        "--registry",
+        default=os.environ.get("ECR_REGISTRY"),
+        help="registry for --copy-images (default: $ECR_REGISTRY, else the caller's AWS account and region)",
     )
     p.add_argument(
         "--open-mr", action="store_true", help="commit to a promotion branch and open its MR (GitLab API)"
@@ -164,7 +175,7 @@ def run_set_image(args: argparse.Namespace) -> int:
 def run_promote(args: argparse.Namespace) -> int:
     from cloudctl.delivery import promote
 
-    copy = _ecr_copier(args.source, args.target) if args.copy_images else None
+    copy = _image_copier(args.registry, args.source, args.target) if args.copy_images else None
     if args.open_mr:
         from cloudctl.delivery import gitlab_api
 
@@ -197,18 +208,18 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ecr_copier(source_env: str, target_env: str):
-    """copy(tags) between the two environments' repositories of the job's own registry."""
-    import boto3
-
-    from cloudctl.delivery import promote
-    from cloudctl.delivery.registry import EcrRegistry
+def _image_copier(explicit_host: str | None, source_env: str, target_env: str) -> Copier:
+    """copy(tags) between the two environments' repositories of the registry, logged in first."""
+    from cloudctl.delivery import promote, registry
 
     def copy(tags: dict[str, str]) -> None:
-        registry = EcrRegistry.from_environment()
-        ecr = boto3.client("ecr", region_name=registry.region)
-        copied = promote.copy_images(ecr, registry, tags, source_env, target_env)
-        print(f"ECR: copied {', '.join(copied) or 'nothing new'} from {source_env} to {target_env}")
+        host = registry.registry_host(explicit_host)
+        copied = promote.copy_images(host, tags, source_env, target_env, creds=registry.login(host))
+        kept = sorted(set(tags) - set(copied))
+        print(
+            f"{host}: copied {', '.join(copied) or 'nothing'} from {source_env} to {target_env}"
+            + (f"; already there: {', '.join(kept)}" if kept else "")
+        )
 
     return copy
 
@@ -219,15 +230,8 @@ def run_present_images(args: argparse.Namespace) -> int:
 
     tag = images.validate_tag(args.tag)
     names = sorted(images.read_tags(images.images_file(_repo_root(args.repo), args.env)))
-    host, creds = args.registry, None
-    if not host:
-        host = registry.EcrRegistry.from_environment().host
-    if registry.ECR_HOST.fullmatch(host):
-        import boto3
-
-        ecr = boto3.client("ecr", region_name=registry.EcrRegistry.from_host(host).region)
-        creds = registry.ecr_credentials(ecr)
-    present = registry.present_images(host, args.env, names, tag, creds)
+    host = registry.registry_host(args.registry)
+    present = registry.present_images(host, args.env, names, tag, registry.login(host))
     for name in names:
         where = f"{host}/{registry.repository_name(args.env, name)}:{tag}"
         state = "already there, the build job skips its push" if name in present else "not there yet"

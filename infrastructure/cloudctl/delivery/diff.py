@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,7 @@ class TargetDiff:
         return not (self.added or self.removed or self.changed)
 
 
-def object_key(obj: dict) -> Key:
+def object_key(obj: dict[str, Any]) -> Key:
     metadata = obj.get("metadata") or {}
     return (str(obj.get("kind")), str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
 
@@ -40,7 +41,7 @@ def label(key: Key) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def redact(obj: dict) -> dict:
+def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of the object with every Secret value replaced by a digest of it."""
     if obj.get("kind") != "Secret":
         return obj
@@ -54,12 +55,12 @@ def redact(obj: dict) -> dict:
     return safe
 
 
-def _text(obj: dict) -> list[str]:
+def _text(obj: dict[str, Any]) -> list[str]:
     return yaml.safe_dump(redact(obj), sort_keys=True, default_flow_style=False).splitlines(keepends=True)
 
 
 def diff_trees(
-    base: dict[str, list[dict]], head: dict[str, list[dict]], context: int = 3
+    base: dict[str, list[dict[str, Any]]], head: dict[str, list[dict[str, Any]]], context: int = 3
 ) -> list[TargetDiff]:
     """One TargetDiff per target present at either revision, in target order."""
     result = []

@@ -35,6 +35,8 @@ class GitLabTarget:
         url = url or os.environ.get("CI_SERVER_URL")
         project_id = project_id or os.environ.get("CI_PROJECT_ID")
         token = os.environ.get("GITLAB_API_TOKEN")
+        if url and project_id and token:
+            return cls(url=url, project_id=project_id, token=token)
         missing = [
             name
             for name, value in (
@@ -44,11 +46,7 @@ class GitLabTarget:
             )
             if not value
         ]
-        if missing:
-            raise CloudctlError(
-                f"missing {', '.join(missing)} (set in GitLab CI; export them to run locally)"
-            )
-        return cls(url=url, project_id=project_id, token=token)
+        raise CloudctlError(f"missing {', '.join(missing)} (set in GitLab CI; export them to run locally)")
 
 
 def connect(target: GitLabTarget) -> tuple[gitlab.Gitlab, Project]:
@@ -106,4 +104,4 @@ def commit_file(
     if start_branch:
         payload["start_branch"] = start_branch
     with api_errors(f"commit {path} to {branch}"):
-        return project.commits.create(payload).id
+        return str(project.commits.create(payload).id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
@@ -53,7 +54,7 @@ def validate_tag(tag: str) -> str:
     return tag
 
 
-def _load_entries(source: str, text: str) -> list:
+def _load_entries(source: str, text: str) -> list[Any]:
     try:
         document = YAML(typ="rt").load(text)
     except YAMLError as err:
@@ -131,7 +132,7 @@ def _read(path: Path) -> str:
         raise CloudctlError(f"cannot read {path}: {err.strerror}") from err
 
 
-def _as_text(value) -> str | None:
+def _as_text(value: object) -> str | None:
     return None if value is None else str(value)
 
 

@@ -35,6 +35,8 @@ def publish_note(
         raise CloudctlError(
             f"note body is {len(full_body)} characters; GitLab accepts at most {MAX_NOTE_CHARS}"
         )
+    if client.user is None:  # connect() authenticates, which sets it
+        raise CloudctlError("GitLab: not authenticated, so this job's own notes cannot be told apart")
     me = client.user.id
     merge_request = project.mergerequests.get(mr_iid, lazy=True)
     with api_errors(f"list the notes of merge request !{mr_iid}"):

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -92,7 +93,7 @@ def run_checkov(root: Path, rendered: Path, out: Path) -> Report:
     return summarize(reports if isinstance(reports, list) else [reports])
 
 
-def summarize(reports: list[dict]) -> Report:
+def summarize(reports: list[dict[str, Any]]) -> Report:
     report = Report()
     for entry in reports:
         summary = entry.get("summary") or {}

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,7 +38,7 @@ def loose_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def render_tree(root: Path) -> dict[str, list[dict]]:
+def render_tree(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Target (kustomization folder or loose file, relative to root) -> its Kubernetes objects."""
     with tempfile.TemporaryDirectory(prefix="cloudctl-render-") as work:
         renderings = manifests_render.render_all(root, Path(work))

@@ -1,19 +1,23 @@
-"""Promotion and the CI bot's tag commit: GitLab through a local stand-in server, ECR through
-botocore's Stubber (a stand-in for AWS, which cannot be reached here)."""
+"""Promotion and the CI bot's tag commit: GitLab through a local stand-in server; the image copy
+for real (skopeo and Debian's docker-registry), with only ECR's login a stand-in (botocore's
+Stubber: there is no AWS here)."""
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import boto3
+import oci_registry
 import pytest
 from botocore.stub import Stubber
-from cloudctl.delivery import commands, ecr_copy, gitlab_api, images, promote
-from cloudctl.delivery.registry import EcrRegistry
+from cloudctl.delivery import commands, gitlab_api, images, promote, registry
 from cloudctl.errors import CloudctlError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -171,74 +175,139 @@ def test_malformed_name_tag_pairs_are_refused(pair):
         cli("set-image", "--env", "dev", pair)
 
 
-REGISTRY = EcrRegistry("123456789012", "eu-west-1")  # AWS's documentation account
+# --- the image copy: skopeo copy --all against a real registry (conftest.py: registry_server) ---
+TAG = "3f2a9c1"  # every image's tag in fixtures/overlays/dev
+IMAGES = ("api-gateway", "inventory-app", "billing-app")
 
 
-def ecr_stub():
-    client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return client, Stubber(client)
+def local_checkout(folder: Path) -> Path:
+    """A git checkout holding the fixture image files of dev and prod."""
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    for path in (DEV_PATH, PROD_PATH):
+        (folder / path).parent.mkdir(parents=True)
+        shutil.copyfile(FIXTURES / path, folder / path)
+    return folder
 
 
-def test_images_are_copied_between_the_environments_repositories_of_the_jobs_registry():
-    client, stub = ecr_stub()
-    manifest = '{"schemaVersion": 2}'
-    for name in ("api-gateway", "billing-app"):
-        stub.add_response(
-            "batch_get_image",
-            {
-                "images": [
-                    {
-                        "imageManifest": manifest,
-                        "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
-                    }
-                ],
-                "failures": [],
-            },
-            {
-                "registryId": "123456789012",
-                "repositoryName": f"cloud-design/dev/{name}",
-                "imageIds": [{"imageTag": "3f2a9c1"}],
-                "acceptedMediaTypes": ecr_copy.MANIFEST_TYPES,
-            },
+def push_dev_images(
+    server: oci_registry.Registry, folder: Path, names=IMAGES
+) -> dict[str, oci_registry.MultiArch]:
+    """A two-platform image (amd64, arm64 under an OCI index) at TAG in each dev repository."""
+    pushed = {}
+    for name in names:
+        image = oci_registry.multi_arch_index(folder / name, f"{name} built from {TAG}")
+        done = oci_registry.push(
+            image.reference, f"{server.host}/cloud-design/dev/{name}:{TAG}", server.creds
         )
-        if name == "api-gateway":
-            stub.add_response(
-                "put_image",
-                {"image": {"imageManifest": manifest}},
-                {
-                    "registryId": "123456789012",
-                    "repositoryName": f"cloud-design/prod/{name}",
-                    "imageManifest": manifest,
-                    "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "imageTag": "3f2a9c1",
-                },
-            )
-        else:  # already promoted earlier: ECR says so, and that is fine
-            stub.add_client_error("put_image", service_error_code="ImageAlreadyExistsException")
-    with stub:
-        copied = promote.copy_images(
-            client, REGISTRY, {"api-gateway": "3f2a9c1", "billing-app": "3f2a9c1"}, "dev", "prod"
-        )
-    stub.assert_no_pending_responses()
-    assert copied == ["api-gateway"]
+        assert done.returncode == 0, done.stderr
+        pushed[name] = image
+    return pushed
 
 
-def test_a_missing_source_image_stops_the_promotion():
-    client, stub = ecr_stub()
-    stub.add_response(
-        "batch_get_image",
-        {
-            "images": [],
-            "failures": [{"failureCode": "ImageNotFound", "failureReason": "Requested image not found"}],
-        },
+def digest(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def promoted(registry_server, tmp_path_factory):
+    """dev's three images pushed, then `cloudctl promote --copy-images` run once on a checkout."""
+    pushed = push_dev_images(registry_server, tmp_path_factory.mktemp("images"))
+    checkout = local_checkout(tmp_path_factory.mktemp("checkout"))
+    command = ["promote", "--copy-images", "--registry", registry_server.host, "--repo", str(checkout)]
+    return pushed, checkout, command
+
+
+def test_promotion_copies_the_index_and_every_platform_with_their_digests(registry_server, promoted, capsys):
+    pushed, checkout, command = promoted
+    assert cli(*command) == 0
+    out = capsys.readouterr().out
+    assert f"{registry_server.host}: copied api-gateway, billing-app, inventory-app from dev to prod" in out
+    for name, image in pushed.items():
+        prod = f"{registry_server.host}/cloud-design/prod/{name}"
+        index = oci_registry.raw_manifest(f"{prod}:{TAG}")
+        assert digest(index) == image.index_digest  # the index byte for byte: the same digest
+        children = {m["platform"]["architecture"]: m["digest"] for m in json.loads(index)["manifests"]}
+        assert children == image.platforms
+        for child in image.platforms.values():  # each platform's image is there under its digest
+            assert digest(oci_registry.raw_manifest(f"{prod}@{child}")) == child
+    assert images.read_tags(checkout / PROD_PATH) == dict.fromkeys(IMAGES, TAG)
+
+
+def test_promoting_again_copies_nothing_and_succeeds(registry_server, promoted, capsys):
+    """ECR refuses even an identical re-push of an immutable tag: a second run must not push."""
+    _, _, command = promoted
+    assert cli(*command) == 0
+    assert cli(*command) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2] == (
+        f"{registry_server.host}: copied nothing from dev to prod; "
+        "already there: api-gateway, billing-app, inventory-app"
     )
-    with (
-        stub,
-        pytest.raises(
-            CloudctlError, match="cloud-design/dev/api-gateway:3f2a9c1 cannot be read: Requested image"
-        ),
+
+
+def run_cloudctl(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The installed `cloudctl` console script, as the CI job runs it."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "cloudctl"), *argv], capture_output=True, text=True, check=False
+    )
+
+
+def test_a_missing_source_tag_is_one_line_and_nothing_is_written(tmp_path):
+    server = oci_registry.start(tmp_path / "registry")
+    try:
+        push_dev_images(server, tmp_path / "images", names=("api-gateway", "inventory-app"))  # no billing-app
+        checkout = local_checkout(tmp_path / "checkout")
+        done = run_cloudctl("promote", "--copy-images", "--registry", server.host, "--repo", str(checkout))
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr == (
+            f"cloudctl promote: error: {server.host}/cloud-design/dev/billing-app:{TAG} does not exist: "
+            "nothing was copied to prod\n"
+        )
+        assert all(server.tags(f"cloud-design/prod/{name}") == [] for name in IMAGES)
+        assert (checkout / PROD_PATH).read_text() == fixture_text(PROD_PATH)
+    finally:
+        server.stop()
+
+
+def test_a_target_tag_naming_another_image_is_refused_before_any_copy(tmp_path):
+    server = oci_registry.start(tmp_path / "registry")
+    try:
+        push_dev_images(server, tmp_path / "images")
+        other = oci_registry.single_image(tmp_path / "other", "an older build under the same tag")
+        assert (
+            oci_registry.push(other, f"{server.host}/cloud-design/prod/inventory-app:{TAG}").returncode == 0
+        )
+        with pytest.raises(CloudctlError, match=r"prod/inventory-app:3f2a9c1 already names sha256:\w+, not"):
+            promote.copy_images(server.host, dict.fromkeys(IMAGES, TAG), "dev", "prod")
+        assert server.tags("cloud-design/prod/api-gateway") == []  # sorted first, still not copied
+    finally:
+        server.stop()
+
+
+def test_the_ecr_login_reaches_skopeo_through_a_private_auth_file(
+    private_registry, tmp_path, monkeypatch, capsys
+):
+    """The registry asks for a login; ECR's GetAuthorizationToken (botocore's Stubber: the one
+    stand-in, there is no AWS here) supplies it, and skopeo presents it."""
+    push_dev_images(private_registry, tmp_path / "images")
+    ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(ecr)
+    token = base64.b64encode(private_registry.creds.encode()).decode()
+    stub.add_response("get_authorization_token", {"authorizationData": [{"authorizationToken": token}]})
+    monkeypatch.setattr(registry, "login", lambda host: registry.ecr_credentials(ecr))
+    with stub:
+        checkout = local_checkout(tmp_path / "checkout")
+        assert (
+            cli("promote", "--copy-images", "--registry", private_registry.host, "--repo", str(checkout)) == 0
+        )
+    assert "copied api-gateway, billing-app, inventory-app" in capsys.readouterr().out
+    assert private_registry.tags("cloud-design/prod/billing-app") == [TAG]
+    # without the login the same registry refuses: the check above depends on it
+    with pytest.raises(
+        CloudctlError,
+        match=r"cannot tell whether .*dev/api-gateway:3f2a9c1 exists: .*(unauthorized|authentication)",
     ):
-        promote.copy_images(client, REGISTRY, {"api-gateway": "3f2a9c1"}, "dev", "prod")
+        promote.copy_images(private_registry.host, {"api-gateway": TAG}, "dev", "prod", creds="AWS:wrong")
 
 
 def test_a_copy_failure_happens_before_any_commit(gitlab_server):

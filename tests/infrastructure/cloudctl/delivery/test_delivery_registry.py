@@ -9,17 +9,10 @@ answers the lookups. Only STS is a stand-in (botocore's Stubber): there is no AW
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import io
-import json
 import re
-import shutil
 import socket
 import subprocess
-import tarfile
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -27,6 +20,7 @@ import pytest
 from botocore.stub import Stubber
 from cloudctl.delivery import commands, registry
 from cloudctl.errors import CloudctlError
+from oci_registry import free_port, push, single_image
 
 ROOT = Path(__file__).resolve().parents[4]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -114,110 +108,16 @@ def test_a_host_that_is_not_ecr_is_refused():
         registry.EcrRegistry.from_host("registry.example.com")
 
 
-# --- a real registry ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+# --- a real registry (conftest.py: registry_server) -----------------------------------------------
 @pytest.fixture(scope="module")
-def oci_registry(tmp_path_factory):
-    """Debian's docker-registry on a free loopback port; stopped when the module's tests end."""
-    binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
-    assert Path(binary).exists() and shutil.which("skopeo"), "apt-get install docker-registry skopeo"
-    folder = tmp_path_factory.mktemp("registry")
-    port = free_port()
-    config = folder / "config.yml"
-    config.write_text(
-        "version: 0.1\n"
-        "log: {level: error}\n"
-        f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: '127.0.0.1:{port}'}}\n"
-    )
-    process = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    host = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{host}/v2/", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"docker-registry did not start: {process.stderr.read().decode()[-500:]}")
-            time.sleep(0.1)
-    yield host
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def _blob(layout: Path, data: bytes) -> dict:
-    digest = hashlib.sha256(data).hexdigest()
-    (layout / "blobs/sha256" / digest).write_bytes(data)
-    return {"digest": f"sha256:{digest}", "size": len(data)}
-
-
-def small_image(folder: Path, text: str) -> str:
-    """An OCI layout holding a one-file image; returns its skopeo reference."""
-    layout = folder / "layout"
-    (layout / "blobs/sha256").mkdir(parents=True)
-    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        member = tarfile.TarInfo("hello.txt")
-        member.size = len(text.encode())
-        tar.addfile(member, io.BytesIO(text.encode()))
-    layer = archive.getvalue()
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer).hexdigest()}"]},
-    }
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {
-            "mediaType": "application/vnd.oci.image.config.v1+json",
-            **_blob(layout, json.dumps(config).encode()),
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                **_blob(layout, gzip.compress(layer)),
-            }
-        ],
-    }
-    entry = {"mediaType": manifest["mediaType"], **_blob(layout, json.dumps(manifest).encode())}
-    entry["annotations"] = {"org.opencontainers.image.ref.name": "built"}
-    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
-    return f"oci:{layout}:built"
-
-
-def push(source: str, destination: str) -> subprocess.CompletedProcess:
-    """What the kaniko build job does to the registry, done by skopeo (a stand-in for kaniko)."""
-    return subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--retry-times",
-            "0",
-            "--dest-tls-verify=false",
-            source,
-            f"docker://{destination}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def oci_registry(registry_server):
+    return registry_server.host
 
 
 @pytest.fixture(scope="module")
 def pushed_once(oci_registry, tmp_path_factory):
     """api-gateway at SHA pushed once, as the first run of its build job does."""
-    image = small_image(tmp_path_factory.mktemp("image"), "built from " + SHA)
+    image = single_image(tmp_path_factory.mktemp("image"), "built from " + SHA)
     destination = f"{oci_registry}/cloud-design/dev/api-gateway:{SHA}"
     first = push(image, destination)
     assert first.returncode == 0, first.stderr
