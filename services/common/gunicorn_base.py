@@ -18,9 +18,13 @@ import importlib
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common import config, jsonlog
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -51,10 +55,11 @@ def prepare_multiproc_dir(service: str) -> str:
     return path
 
 
-def _child_exit(_server: Any, worker: Any) -> None:
+def _child_exit(_server: Arbiter, worker: Worker) -> None:
     from common import metrics  # imported here, after the env var is set
 
-    metrics.mark_process_dead(worker.pid)
+    # types-gunicorn says str (the '[booting]' placeholder); the master sets the child's int pid at fork.
+    metrics.mark_process_dead(int(worker.pid))
 
 
 def _import_settings(spec: str) -> tuple[config.Setting, ...]:

@@ -11,14 +11,18 @@ other behaviour, and every other error, to gthread. (docs/decisions/gunicorn-wor
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
 
 from common.errors import error_body
+
+if TYPE_CHECKING:
+    from gunicorn.http import Request
 
 REFUSALS: dict[type[Exception], tuple[HTTPStatus, str]] = {
     LimitRequestLine: (HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"),
@@ -39,8 +43,19 @@ def refusal_response(status: HTTPStatus, message: str, request_id: str) -> bytes
     return head.encode("latin-1") + body
 
 
+# A listener's peer as gunicorn passes it: (host, port) for TCP, a UNIX socket's path, or a descriptor.
+Address = str | int | tuple[str, int]
+
+
+def remote_host(addr: Address) -> str:
+    """The client's host for the log: "" unless gunicorn gave a TCP (host, port) address."""
+    return addr[0] if isinstance(addr, tuple) else ""
+
+
 class JsonErrorWorker(ThreadWorker):
-    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+    def handle_error(
+        self, req: Request | None, client: socket.socket, addr: Address, exc: BaseException
+    ) -> None:
         refusal = next((answer for kind, answer in REFUSALS.items() if isinstance(exc, kind)), None)
         if refusal is None:
             super().handle_error(req, client, addr, exc)
@@ -50,7 +65,7 @@ class JsonErrorWorker(ThreadWorker):
         self.log.warning(
             "request refused: %s",
             exc,
-            extra={"status": status.value, "remote_addr": (addr or ("",))[0], "request_id": request_id},
+            extra={"status": status.value, "remote_addr": remote_host(addr), "request_id": request_id},
         )
         try:
             client.sendall(refusal_response(status, message, request_id))

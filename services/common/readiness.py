@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
 
 log = logging.getLogger("common.readiness")
 
-ReadyCheck = Callable[[], Any]  # raises, or returns False, when the dependency is not usable
+ReadyCheck = Callable[[], object]  # raises, or returns False, when the dependency is not usable
 
 
 def failing(checks: Mapping[str, ReadyCheck]) -> list[str]:
