@@ -48,16 +48,8 @@ def kubernetes_version(root: Path = ROOT) -> str:
 
 
 def ecr_repository_names(root: Path = ROOT) -> tuple[str, ...]:
-    """The images Terraform creates an ECR repository for (the registry module's repository_names)."""
-    variables = root / "infrastructure/terraform/modules/registry/variables.tf"
-    block = variables.is_file() and re.search(
-        r'variable\s+"repository_names"\s*{(.*?)\n}', variables.read_text(), re.S
-    )
-    default = block and re.search(r"default\s*=\s*\[([^\]]*)\]", block.group(1))
-    if not default:
-        raise CloudctlError(
-            f'{variables.relative_to(root)}: no repository_names default like ["api-gateway"]'
-        )
-    return tuple(re.findall(r'"([^"]+)"', default.group(1)))
+    """The images Terraform creates an ECR repository for: contract.yaml's workload images."""
+    # Imported here: the contract package's checks import render, which imports this module.
+    from cloudctl.manifests.contract import spec
 
-
+    return spec.load(root).images

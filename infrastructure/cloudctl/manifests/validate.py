@@ -113,7 +113,7 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
                     outcome.problems.append(f"contract {env}: no overlays/{env}/* Application is deployed")
                     continue
                 outcome.problems += contract.check(root, env, movies)
-                outcome.problems += contract.check_argocd(renderings[f"clusters/{env}/argocd"].objects)
+                outcome.problems += contract.check_argocd(renderings[f"clusters/{env}/argocd"].objects, root)
                 note(
                     f"contract {env}: env vars, ports, probes, selectors, autoscalers, queues, "
                     "NetworkPolicies, "

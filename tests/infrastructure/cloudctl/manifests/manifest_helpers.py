@@ -28,4 +28,5 @@ def copy_tree(destination: Path) -> Path:
         )
     for link in ("services", ".venv", ".venv-checkov"):
         (destination / link).symlink_to(ROOT / link)
+    shutil.copy2(ROOT / "contract.yaml", destination / "contract.yaml")
     return destination
