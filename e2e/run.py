@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = "ci"
 PINS = ROOT / "e2e" / "pins.env"
 K3S_VARIABLES = ROOT / "infrastructure/terraform/modules/cluster/variables.tf"
-PIPELINE = ROOT / ".gitlab-ci.yml"
 QUICK_START = ROOT / "README.md"
 # Image names under a host that cannot resolve (RFC 6761): a pod whose image was not imported
 # fails at once instead of pulling something else from a public registry.
@@ -151,16 +150,14 @@ def repository() -> tuple[str, str]:
 
 
 def service_images() -> dict[str, str]:
-    """Image name -> service folder, read from the build jobs of .gitlab-ci.yml (one place for it)."""
-    jobs = yaml.safe_load(PIPELINE.read_text())
-    found = {
-        job["variables"]["IMAGE_NAME"]: job["variables"]["SERVICE_DIR"]
-        for job in jobs.values()
-        if isinstance(job, dict) and job.get("extends") == ".kaniko"
-    }
-    if not found:
-        raise E2EError(".gitlab-ci.yml: no build job (extends .kaniko) names an image")
-    return found
+    """Image name -> service folder: contract.yaml, read as the build jobs read it (delivery.builds)."""
+    from cloudctl.delivery import builds
+    from cloudctl.errors import CloudctlError
+
+    try:
+        return {source.image: source.folder for source in builds.sources(ROOT)}
+    except CloudctlError as err:
+        raise E2EError(str(err)) from err
 
 
 def image_refs() -> dict[str, str]:

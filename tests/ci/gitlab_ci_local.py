@@ -77,12 +77,21 @@ def pipeline_clone(base: Path, folder: Path, changed: list[str], branch: str = "
     return folder
 
 
-def run(repo: Path, *args: str, variables: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run(
+    repo: Path, *args: str, variables: dict[str, str] | None = None, path: list[Path] | None = None
+) -> subprocess.CompletedProcess:
+    """gitlab-ci-local in `repo`; `path`: folders put first on PATH for the jobs the shell executor
+    runs (stand-in tools, named so in the test that writes them)."""
+    import os
+
     command = [str(binary()), "--home", str(repo / ".gcl-home"), "--no-json-schema-validation"]
     for name, value in (variables or {}).items():
         command += ["--variable", f"{name}={value}"]
+    env = dict(os.environ)
+    if path:
+        env["PATH"] = os.pathsep.join([*map(str, path), env.get("PATH", "")])
     return subprocess.run(
-        [*command, *args], cwd=repo, capture_output=True, text=True, timeout=120, check=False
+        [*command, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 

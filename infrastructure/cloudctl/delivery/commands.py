@@ -70,7 +70,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="registry host (default: $ECR_REGISTRY, else the AWS account and region of the caller)",
     )
     p.add_argument(
-        "--dotenv", type=Path, help="also write PRESENT_IMAGES=<names> here (a GitLab dotenv report)"
+        "--build-plan",
+        type=Path,
+        metavar="DIR",
+        help="also write DIR/<image>.env per image of contract.yaml: what its build job builds, and where to",
     )
     p.add_argument("--repo", type=Path, default=Path("."), help="the checkout naming the images (default: .)")
     p.set_defaults(func=run_present_images)
@@ -225,19 +228,26 @@ def _image_copier(explicit_host: str | None, source_env: str, target_env: str) -
 
 
 def run_present_images(args: argparse.Namespace) -> int:
-    """A build job skips the push of an image this lists: with IMMUTABLE tags, ECR would refuse it."""
-    from cloudctl.delivery import registry
+    """A build job skips the push of an image this finds: with IMMUTABLE tags, ECR would refuse it."""
+    from cloudctl.delivery import builds, registry
 
     tag = images.validate_tag(args.tag)
-    names = sorted(images.read_tags(images.images_file(_repo_root(args.repo), args.env)))
+    root = _repo_root(args.repo)
+    names = sorted(images.read_tags(images.images_file(root, args.env)))
+    if args.build_plan:
+        built = [source.image for source in builds.sources(root)]
+        if built != names:
+            raise CloudctlError(
+                f"{builds.CONTRACT} builds {', '.join(built)} but {images.images_path(args.env)} "
+                f"names {', '.join(names)}"
+            )
     host = registry.registry_host(args.registry)
     present = registry.present_images(host, args.env, names, tag, registry.login(host))
     for name in names:
-        where = f"{host}/{registry.repository_name(args.env, name)}:{tag}"
         state = "already there, the build job skips its push" if name in present else "not there yet"
-        print(f"{where}: {state}")
-    if args.dotenv:
-        _write(f"PRESENT_IMAGES={' '.join(present)}\n", args.dotenv)
+        print(f"{registry.reference(host, args.env, name, tag)}: {state}")
+    if args.build_plan:
+        builds.write_plan(args.build_plan, builds.plan(root, host, args.env, tag, present))
     return 0
 
 

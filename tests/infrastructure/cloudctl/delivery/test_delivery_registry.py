@@ -9,6 +9,8 @@ answers the lookups. Only STS is a stand-in (botocore's Stubber): there is no AW
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import socket
 import subprocess
@@ -18,7 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-from cloudctl.delivery import commands, registry
+from cloudctl.delivery import builds, commands, registry
 from cloudctl.errors import CloudctlError
 from oci_registry import free_port, push, single_image
 
@@ -129,8 +131,8 @@ def test_a_pushed_tag_is_present_and_a_new_one_is_not(oci_registry, pushed_once)
     assert registry.tag_present(f"{oci_registry}/cloud-design/dev/api-gateway:0000000") is False
 
 
-def present_images(registry: str, dotenv) -> int:
-    """`cloudctl present-images` for this commit's dev images, writing `dotenv`; its exit code."""
+def present_images(registry: str, plan: Path) -> int:
+    """`cloudctl present-images` for this commit's dev images, writing the build plan; its exit code."""
     return cli(
         "present-images",
         "--env",
@@ -139,46 +141,141 @@ def present_images(registry: str, dotenv) -> int:
         SHA,
         "--registry",
         registry,
-        "--dotenv",
-        str(dotenv),
+        "--build-plan",
+        str(plan),
         "--repo",
         str(ROOT),
     )
 
 
+def plan_values(path: Path) -> dict[str, str]:
+    """A build plan file as the job's shell reads it (sourced by sh, then printed back)."""
+    done = subprocess.run(
+        ["sh", "-c", 'set -a && . "$1" && env', "sh", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    names = {"IMAGE", "CONTEXT", "DOCKERFILE", "DESTINATION", "CACHE", "PRESENT"}
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return {name: value for name, value in values.items() if name in names}
+
+
 def test_the_retried_build_skips_exactly_the_images_already_pushed(
     oci_registry, pushed_once, tmp_path, capsys
 ):
-    dotenv = tmp_path / "present.env"
-    assert present_images(oci_registry, dotenv) == 0
-    assert dotenv.read_text() == "PRESENT_IMAGES=api-gateway\n"
+    plan = tmp_path / "plan"
+    assert present_images(oci_registry, plan) == 0
     out = capsys.readouterr().out
     assert f"cloud-design/dev/api-gateway:{SHA}: already there, the build job skips its push" in out
     assert f"cloud-design/dev/billing-app:{SHA}: not there yet" in out
+    assert sorted(p.name for p in plan.iterdir()) == [
+        "api-gateway.env",
+        "billing-app.env",
+        "inventory-app.env",
+    ]
+    assert plan_values(plan / "api-gateway.env") == {
+        "IMAGE": "api-gateway",
+        "CONTEXT": "services",
+        "DOCKERFILE": "services/api-gateway/Dockerfile",
+        "DESTINATION": f"{oci_registry}/cloud-design/dev/api-gateway:{SHA}",
+        "CACHE": f"{oci_registry}/cloud-design/dev/api-gateway/cache",
+        "PRESENT": "true",
+    }
+    billing = plan_values(plan / "billing-app.env")
+    assert billing["DOCKERFILE"] == "services/billing/Dockerfile" and billing["PRESENT"] == "false"
 
 
-def test_the_retried_build_job_then_skips_its_push(oci_registry, pushed_once, tmp_path):
-    """The build job itself, run by gitlab-ci-local's shell executor with the dotenv present-images wrote."""
+ECR_HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+STANDIN_BUILDAH = """#!/bin/sh
+# STAND-IN for buildah (no container storage or registry login here): records its argv, one
+# JSON list per call, and the auth file the job wrote, then succeeds.
+python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >> "$STANDIN_LOG"
+cat "$REGISTRY_AUTH_FILE" > "$STANDIN_LOG.auth"
+"""
+STANDIN_CURL = """#!/bin/sh
+# STAND-IN for curl (no internet here): writes a fixed file where -o says, as a download would.
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ]; then shift; printf 'stand-in ecr credential helper\n' > "$1"; fi
+  shift
+done
+"""
+STANDIN_HELPER_SHA256 = hashlib.sha256(b"stand-in ecr credential helper\n").hexdigest()
+
+
+def run_build_job(tmp_path: Path, present: list[str], helper_sha256: str = STANDIN_HELPER_SHA256):
+    """build-api-gateway run by gitlab-ci-local's shell executor, with the plan present-images
+    writes, the stand-in buildah and curl first on PATH. Returns (job, clone, buildah calls)."""
     import gitlab_ci_local
 
-    dotenv = tmp_path / "present.env"
-    present_images(oci_registry, dotenv)
-    present = dotenv.read_text().strip().split("=", 1)[1]
+    tools = tmp_path / "standins"
+    tools.mkdir()
+    for name, script in (("buildah", STANDIN_BUILDAH), ("curl", STANDIN_CURL)):
+        (tools / name).write_text(script)
+        (tools / name).chmod(0o755)
     base = gitlab_ci_local.base_repository(tmp_path / "origin")
     clone = gitlab_ci_local.pipeline_clone(base, tmp_path / "pipeline", ["services/api-gateway/app.py"])
+    builds.write_plan(clone / ".build/build-plan", builds.plan(ROOT, ECR_HOST, "dev", SHA, present))
+    log = tmp_path / "buildah.jsonl"
     variables = {
         "CI_PIPELINE_SOURCE": "push",
         "CI_PROJECT_DIR": str(clone),
-        "CI_COMMIT_SHA": SHA,  # the commit present-images looked up
-        "PRESENT_IMAGES": present,
+        "CI_COMMIT_SHA": SHA,
         "AWS_ACCOUNT_ID": "123456789012",
         "AWS_REGION": "eu-west-1",
+        "ECR_LOGIN_SHA256": helper_sha256,
+        "STANDIN_LOG": str(log),
     }
-    job = gitlab_ci_local.run(clone, "--force-shell-executor", "build-api-gateway", variables=variables)
+    job = gitlab_ci_local.run(
+        clone, "--force-shell-executor", "build-api-gateway", variables=variables, path=[tools]
+    )
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return job, clone, calls
+
+
+def test_the_build_job_runs_buildah_with_the_plans_values(tmp_path):
+    job, clone, calls = run_build_job(tmp_path, present=[])
+    assert job.returncode == 0, (job.stdout + job.stderr)[-3000:]
+    destination = f"{ECR_HOST}/cloud-design/dev/api-gateway:{SHA}"
+    cache = f"{ECR_HOST}/cloud-design/dev/api-gateway/cache"
+    assert calls == [
+        [
+            "build",
+            "--layers",
+            "--cache-from",
+            cache,
+            "--cache-to",
+            cache,
+            "-f",
+            "services/api-gateway/Dockerfile",
+            "-t",
+            destination,
+            "services",
+        ],
+        ["push", destination],
+    ]
+    # buildah signs in through ECR's credential helper, for this registry only
+    auth = json.loads((tmp_path / "buildah.jsonl.auth").read_text())
+    assert auth == {"credHelpers": {ECR_HOST: "ecr-login"}}
+    assert (clone / ".build/bin/docker-credential-ecr-login").stat().st_mode & 0o111
+    assert (clone / ".build/images/api-gateway").read_text() == f"api-gateway={SHA}\n"
+
+
+def test_a_helper_download_with_another_checksum_stops_the_job_before_buildah(tmp_path):
+    job, clone, calls = run_build_job(tmp_path, present=[], helper_sha256="0" * 64)
+    assert job.returncode != 0 and calls == []
+    assert "FAILED" in job.stdout + job.stderr  # sha256sum --check
+    assert not (clone / ".build/images/api-gateway").exists()
+
+
+def test_the_retried_build_job_then_skips_its_push(oci_registry, pushed_once, tmp_path):
+    """The build job itself, with the plan present-images wrote for an image already pushed."""
+    job, clone, calls = run_build_job(tmp_path, present=["api-gateway"])
     log = job.stdout + job.stderr
     assert job.returncode == 0, log[-3000:]
-    assert "PASS" in log  # /kaniko/executor does not exist here: the job did not call it
-    destination = f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/dev/api-gateway:{SHA}"
+    assert calls == []  # buildah was never called
+    destination = f"{ECR_HOST}/cloud-design/dev/api-gateway:{SHA}"
     assert f"{destination} is already in ECR (an earlier run built this commit): no build, no push" in log
     # ... and still hands its tag to deploy-dev, which commits it to dev
     assert (clone / ".build/images/api-gateway").read_text() == f"api-gateway={SHA}\n"
