@@ -1,10 +1,11 @@
 """What the build jobs build: each image of contract.yaml, from its source folder, to where.
 
-contract.yaml names every workload's `source` (services/<folder>: the Dockerfile's folder; the
-build context is services/, whose common/ every image copies) and `image` (the ECR repository's
-last segment). Workloads sharing an image (billing and billing-worker: billing-app) must share
-the source. `cloudctl present-images --build-plan DIR` writes one `DIR/<image>.env` per image: the
-build job (quay.io/buildah/stable, no Python) sources it and runs buildah with exactly these values.
+contract.yaml (read by cloudctl.manifests.contract.spec) names every workload's `source`
+(services/<folder>: the Dockerfile's folder; the build context is services/, whose common/ every
+image copies) and `image` (the ECR repository's last segment). Workloads sharing an image (billing
+and billing-worker: billing-app) must share the source. `cloudctl present-images --build-plan DIR`
+writes one `DIR/<image>.env` per image: the build job (quay.io/containers/buildah, no Python)
+sources it and runs buildah with exactly these values.
 
 The layer cache lives in a repository of its own per image, `<repository>/cache`: buildah's
 --cache-to names a repository and tags each cached layer with its cache key, and a key is pushed
@@ -17,14 +18,12 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import yaml
 
 from cloudctl.delivery import images, registry
 from cloudctl.errors import CloudctlError
+from cloudctl.manifests.contract import spec
 
-CONTRACT = "contract.yaml"
+CONTRACT = spec.FILE
 CONTEXT = "services"  # every Dockerfile's build context (docs/contract.md)
 CACHE_SUFFIX = "cache"
 
@@ -62,32 +61,23 @@ class Build:
 
 
 def sources(root: Path) -> list[Source]:
-    """One Source per image of <root>/contract.yaml, sorted by image name."""
-    path = root / CONTRACT
-    try:
-        data: Any = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise CloudctlError(f"cannot read {path}: {str(err).splitlines()[0]}") from err
-    workloads = data.get("workloads") if isinstance(data, dict) else None
-    if not isinstance(workloads, dict) or not workloads:
-        raise CloudctlError(f"{path}: no `workloads:` mapping")
+    """One Source per image of <root>/contract.yaml (read by the manifests' contract.spec), by image name."""
+    where = f"{root / spec.FILE}"
     found: dict[str, Source] = {}
-    for name, workload in workloads.items():
-        image = workload.get("image") if isinstance(workload, dict) else None
-        source = workload.get("source") if isinstance(workload, dict) else None
-        if not isinstance(image, str) or not isinstance(source, str):
-            raise CloudctlError(f"{path}: workload {name} needs `image` and `source`")
-        folder = PurePosixPath(source)
+    for workload in spec.load(root).workloads.values():
+        folder = PurePosixPath(workload.source)
         if len(folder.parts) != 2 or folder.parts[0] != CONTEXT:
-            raise CloudctlError(f"{path}: workload {name}: source {source!r} is not {CONTEXT}/<folder>")
-        entry = Source(image, folder.name)
-        if found.setdefault(image, entry) != entry:
             raise CloudctlError(
-                f"{path}: image {image} is built from {found[image].folder} and from {folder.name} "
-                f"(workload {name}): one image, one source"
+                f"{where}: workload {workload.name}: source {workload.source!r} is not {CONTEXT}/<folder>"
+            )
+        entry = Source(workload.image, folder.name)
+        if found.setdefault(workload.image, entry) != entry:
+            raise CloudctlError(
+                f"{where}: image {workload.image} is built from {found[workload.image].folder} and from "
+                f"{folder.name} (workload {workload.name}): one image, one source"
             )
         if not (root / entry.dockerfile).is_file():
-            raise CloudctlError(f"{path}: workload {name}: no {entry.dockerfile}")
+            raise CloudctlError(f"{where}: workload {workload.name}: no {entry.dockerfile}")
     return [found[image] for image in sorted(found)]
 
 
