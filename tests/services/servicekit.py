@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
+import yaml
 from devtools import local, processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,25 +33,24 @@ AMQP_URL = local.AMQP_URL
 RUN_ID = uuid.uuid4().hex[:8]
 
 
-def gunicorn_command(package: str) -> list[str]:
-    return ["gunicorn", "--config", "gunicorn.conf.py", f"{package}:create_app()"]
-
-
 @dataclass(frozen=True)
 class Workload:
-    """One row of docs/contract.md's workload table."""
+    """One workload of contract.yaml: where it runs from and how it starts."""
 
     name: str
-    folder: str
+    folder: str  # services/<folder>, the image's WORKDIR
     command: tuple[str, ...]
 
 
-WORKLOADS = {
-    "api-gateway": Workload("api-gateway", "api-gateway", tuple(gunicorn_command("api_gateway"))),
-    "inventory": Workload("inventory", "inventory", tuple(gunicorn_command("inventory"))),
-    "billing": Workload("billing", "billing", tuple(gunicorn_command("billing"))),
-    "billing-worker": Workload("billing-worker", "billing", ("python", "-m", "billing.worker")),
-}
+def contract_workloads() -> dict[str, Workload]:
+    data = yaml.safe_load((ROOT / "contract.yaml").read_text())
+    return {
+        name: Workload(name, str(Path(item["source"]).relative_to("services")), tuple(item["command"]))
+        for name, item in data["workloads"].items()
+    }
+
+
+WORKLOADS = contract_workloads()
 
 
 def free_port() -> int:
