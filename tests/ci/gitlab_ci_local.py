@@ -95,13 +95,26 @@ def run(
     )
 
 
-def jobs(repo: Path, variables: dict[str, str]) -> set[str]:
-    """The jobs GitLab would create for this pipeline (`when: never` left out)."""
+def listing(repo: Path, variables: dict[str, str]) -> dict[str, dict[str, object]]:
+    """The jobs GitLab would create for this pipeline (`when: never` left out), each with its stage,
+    when (on_success, manual, ...), allow_failure and needs, as gitlab-ci-local resolves them."""
     listed = run(repo, "--list-csv", variables=variables)
     assert listed.returncode == 0, listed.stdout + listed.stderr
     lines = listed.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("name;"))
-    return {line.split(";", 1)[0] for line in lines[header + 1 :] if line.strip()}
+    assert lines[header] == "name;description;stage;when;allowFailure;needs", lines[header]
+    table = {}
+    for line in lines[header + 1 :]:
+        if line.strip():
+            name, _description, stage, when, allow_failure, needs = line.rsplit(";", 5)
+            assert needs.startswith("[") and needs.endswith("]"), line
+            table[name] = {
+                "stage": stage,
+                "when": when,
+                "allow_failure": allow_failure == "true",
+                "needs": [need for need in needs[1:-1].split(",") if need],
+            }
+    return table
 
 
 def remove(folder: Path) -> None:

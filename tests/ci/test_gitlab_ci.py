@@ -83,13 +83,18 @@ def test_images_are_pinned_to_exact_versions():
         assert re.search(r":v?\d+\.\d+\.\d+", image), f"{name}={image} is not an exact version"
     # quay.io rebuilds buildah's plain version tags daily; the -immutable ones never change
     assert re.fullmatch(r"quay\.io/containers/buildah:v\d+\.\d+\.\d+-immutable", variables["BUILDAH_IMAGE"])
-    # Debian's skopeo (present-images, promote-prod) and ECR's credential helper (the builds)
+    # Debian's skopeo (present-images, promote-prod, promote-mr) and ECR's credential helper (the
+    # builds, promote-copy)
     assert re.fullmatch(r"\d+\.\d+\.\d+\+ds1-\d+(\+b\d+)?", variables["SKOPEO_DEBIAN_VERSION"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", variables["ECR_LOGIN_VERSION"])
     assert re.fullmatch(r"[0-9a-f]{64}", variables["ECR_LOGIN_SHA256"])
-    for job in ("present-images", "promote-prod"):
+    for job in ("present-images", "promote-prod", "promote-mr"):
         installs = " ".join(load()[job]["before_script"])
         assert '"skopeo=$SKOPEO_DEBIAN_VERSION"' in installs, job
+    # promote-copy's skopeo image: the -immutable tag and its digest
+    assert re.fullmatch(
+        r"quay\.io/skopeo/stable:v\d+\.\d+\.\d+-immutable@sha256:[0-9a-f]{64}", variables["SKOPEO_IMAGE"]
+    )
     assert "kaniko" not in yaml.safe_dump(load()).lower()  # archived upstream: no job uses it any more
     # TERRAFORM_IMAGE runs the release required_version names: test_terraform_versions.py holds them equal.
     for line in PIPELINE.read_text().splitlines():
@@ -146,12 +151,80 @@ def test_the_build_jobs_run_buildah_unprivileged_from_the_plan_present_images_wr
     )
 
 
-def test_promotion_copies_the_images_before_it_opens_the_mr():
-    job = load()["promote-prod"]
-    assert job["variables"]["AWS_ROLE_ARN"] == "$AWS_ROLE_ARN_PROD"
-    (call,) = [line for line in job["script"] if "cloudctl promote" in line]
-    assert "--copy-images" in call and "--open-mr" in call
-    assert job["rules"][0]["when"] == "manual"
+PROMOTION = ("promote-prod", "promote-copy", "promote-mr")
+
+
+def test_the_promotion_plans_copies_in_the_skopeo_image_then_verifies_and_opens_the_mr():
+    jobs = load()
+    assert jobs[".promotion"]["variables"]["AWS_ROLE_ARN"] == "$AWS_ROLE_ARN_PROD"
+    for name in PROMOTION:  # each the prod role of .promotion, none a role of its own
+        assert ".promotion" in jobs[name]["extends"] and "AWS_ROLE_ARN" not in jobs[name].get("variables", {})
+    (plan,) = [line for line in jobs["promote-prod"]["script"] if "cloudctl promote" in line]
+    assert "--plan-out .build/promotion" in plan and "--open-mr" not in plan and "--copy-images" not in plan
+    # the plan is the only artifact: names and digests, never the token file or an auth file
+    assert jobs["promote-prod"]["artifacts"]["paths"] == [".build/promotion/"]
+    assert "artifacts" not in jobs["promote-copy"] and "artifacts" not in jobs["promote-mr"]
+    # the copy: the skopeo image (no Python, so no cloudctl), ECR's credential helper from the
+    # build jobs' own install steps (the same YAML anchor, so the same pinned, checked download)
+    copy = jobs["promote-copy"]
+    assert copy["image"] == {"name": "$SKOPEO_IMAGE", "entrypoint": [""]}
+    assert "before_script" not in copy and copy["extends"] == ".promotion"
+    install = jobs[".install_ecr_login"]
+    assert install in copy["script"] and install in jobs[".buildah"]["script"]
+    script = "\n".join(str(line) for line in copy["script"])
+    assert "cloudctl" not in script and "skopeo copy --all --preserve-digests" in script
+    assert '"credHelpers": {"%s": "ecr-login"}' in script
+    (check,) = [line for line in jobs["promote-mr"]["script"] if "cloudctl promote" in line]
+    assert "--verify-plan .build/promotion --open-mr" in check
+    assert jobs["promote-mr"]["before_script"] == jobs["promote-prod"]["before_script"]
+
+
+def promotion_chain_problems(table: dict[str, dict]) -> list[str]:
+    """What is wrong with the promotion jobs gitlab-ci-local lists for a main pipeline."""
+    expected = {
+        "promote-prod": {"stage": "promote", "when": "manual", "allow_failure": False, "needs": []},
+        "promote-copy": {
+            "stage": "promote",
+            "when": "on_success",
+            "allow_failure": False,
+            "needs": ["promote-prod"],
+        },
+        "promote-mr": {
+            "stage": "promote",
+            "when": "on_success",
+            "allow_failure": False,
+            "needs": ["promote-prod", "promote-copy"],
+        },
+    }
+    return [
+        f"{name}: {table.get(name)} != {want}" for name, want in expected.items() if table.get(name) != want
+    ]
+
+
+def test_the_promotion_chain_waits_for_the_manual_job(listings):
+    """promote-prod is manual and blocking (allow_failure false), promote-copy needs it, promote-mr
+    needs both: GitLab starts neither before someone runs promote-prod and it succeeds. gitlab-ci-local
+    shows the jobs, their when, allow_failure and needs; the waiting itself is GitLab's."""
+    assert promotion_chain_problems(listings["push docs"]) == []
+    assert promotion_chain_problems(listings["web"]) == []
+    for name in ("schedule BUILD_ALL", "MR services", "api BUILD_ALL on another branch"):
+        assert not set(PROMOTION) & set(listings[name]), name
+
+
+def test_a_promotion_chain_that_would_not_wait_is_caught(tmp_path):
+    """The check above fails on a pipeline whose manual job is not blocking and whose copy does not
+    need it."""
+    import gitlab_ci_local
+
+    text = PIPELINE.read_text()
+    manual = "      when: manual\n      allow_failure: "
+    broken = text.replace(manual + "false", manual + "true")
+    broken = broken.replace("  needs: [promote-prod]  #", "  needs: []  #")
+    assert broken.count("allow_failure: true") == text.count("allow_failure: true") + 1
+    base = gitlab_ci_local.base_repository(tmp_path / "origin", broken)
+    clone = gitlab_ci_local.pipeline_clone(base, tmp_path / "p", ["docs/x.md"])
+    problems = promotion_chain_problems(gitlab_ci_local.listing(clone, PUSH))
+    assert [problem.split(":")[0] for problem in problems] == ["promote-prod", "promote-copy"]
 
 
 def test_aws_access_is_oidc_only_and_no_secret_is_written_here():
@@ -357,8 +430,9 @@ PIPELINES = {
 
 
 @pytest.fixture(scope="module")
-def pipelines(tmp_path_factory) -> dict[str, set[str]]:
-    """Each pipeline of PIPELINES -> the jobs it creates (gitlab-ci-local, four at a time)."""
+def listings(tmp_path_factory) -> dict[str, dict[str, dict]]:
+    """Each pipeline of PIPELINES -> the jobs it creates, with their when, allow_failure and needs
+    (gitlab-ci-local, four at a time)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import gitlab_ci_local
@@ -370,10 +444,16 @@ def pipelines(tmp_path_factory) -> dict[str, set[str]]:
     def listed(item):
         index, (name, (changed, variables, branch)) = item
         clone = gitlab_ci_local.pipeline_clone(base, folder / f"p{index}", changed, branch)
-        return name, gitlab_ci_local.jobs(clone, variables)
+        return name, gitlab_ci_local.listing(clone, variables)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(pool.map(listed, enumerate(PIPELINES.items())))
+
+
+@pytest.fixture(scope="module")
+def pipelines(listings) -> dict[str, set[str]]:
+    """Each pipeline of PIPELINES -> the names of the jobs it creates."""
+    return {name: set(table) for name, table in listings.items()}
 
 
 def test_a_push_builds_only_the_services_it_changed(pipelines):
@@ -395,8 +475,8 @@ def test_build_all_builds_every_service_and_commits_devs_tags(pipelines):
     # only the default branch's commits become dev's tags, and a merge request never builds or promotes
     assert not DELIVERY & pipelines["api BUILD_ALL on another branch"]
     for name in ("MR services", "MR clusters", "MR docs and terraform"):
-        assert not (DELIVERY | {"promote-prod"}) & pipelines[name], name
-    assert "promote-prod" in pipelines["push docs"]  # manual, on every main pipeline but schedules
+        assert not (DELIVERY | set(PROMOTION)) & pipelines[name], name
+    assert set(PROMOTION) <= pipelines["push docs"]  # on every main pipeline but schedules
 
 
 def test_deploy_dev_needs_every_check_and_build_job_of_the_pipeline():

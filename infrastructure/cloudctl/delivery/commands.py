@@ -14,7 +14,7 @@ from cloudctl.delivery import images, render
 from cloudctl.errors import CloudctlError
 
 if TYPE_CHECKING:
-    from cloudctl.delivery.promote import Copier
+    from cloudctl.delivery import promote
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,19 +39,41 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.set_defaults(func=run_set_image)
 
-    p = subparsers.add_parser("promote", help="copy one environment's image tags to another")
+    p = subparsers.add_parser(
+        "promote",
+        help="copy one environment's image tags (and images) to another",
+        description="CI runs it in three jobs: --plan-out, then skopeo copy of the plan's copy.txt, then "
+        "--verify-plan --open-mr (docs/delivery.md). --copy-images does all three in one process.",
+    )
     p.add_argument("--from", dest="source", default="dev")
     p.add_argument("--to", dest="target", default="prod")
     p.add_argument("--repo", type=Path, default=Path("."), help="the checkout to edit (without --open-mr)")
-    p.add_argument(
+    images_step = p.add_mutually_exclusive_group()
+    images_step.add_argument(
+        "--plan-out",
+        type=Path,
+        metavar="DIR",
+        help="look at every source and destination image and write DIR/plan.json and DIR/copy.txt "
+        "(the copies still to make); copies nothing and writes no tag. Reads the source tags at "
+        "--target-branch through the GitLab API",
+    )
+    images_step.add_argument(
+        "--verify-plan",
+        type=Path,
+        metavar="DIR",
+        help="check every destination of DIR/plan.json holds its digest, then write the plan's tags "
+        "(with --open-mr: the promotion MR)",
+    )
+    images_step.add_argument(
         "--copy-images",
         action="store_true",
-        help="first copy the images between the environments' repositories (skopeo copy --all)",
+        help="plan, copy (skopeo copy --all --preserve-digests) and verify in one process, then "
+        "write the tags",
     )
     p.add_argument(
         "--registry",
         default=os.environ.get("ECR_REGISTRY"),
-        help="registry for --copy-images (default: $ECR_REGISTRY, else the caller's AWS account and region)",
+        help="the registry of the images (default: $ECR_REGISTRY, else the caller's AWS account and region)",
     )
     p.add_argument(
         "--open-mr", action="store_true", help="commit to a promotion branch and open its MR (GitLab API)"
@@ -178,17 +200,39 @@ def run_set_image(args: argparse.Namespace) -> int:
 def run_promote(args: argparse.Namespace) -> int:
     from cloudctl.delivery import promote
 
-    copy = _image_copier(args.registry, args.source, args.target) if args.copy_images else None
-    if args.open_mr:
+    if args.plan_out and args.open_mr:
+        raise CloudctlError(
+            "--plan-out only plans: open the MR with --verify-plan DIR --open-mr after the copy"
+        )
+    project = None
+    if args.open_mr or args.plan_out:
         from cloudctl.delivery import gitlab_api
 
         _, project = gitlab_api.connect(gitlab_api.GitLabTarget.from_env())
+    digests: dict[str, str] = {}
+    if args.verify_plan:
+        planned = _verify_plan(args.verify_plan, args.registry, args.source, args.target)
+        tags, digests = planned.tags, {image.name: image.digest for image in planned.images}
+    elif project is not None:
+        tags = promote.source_tags(project, args.source, args.target_branch)
+    else:
+        root = _repo_root(args.repo)
+        source_file = images.images_file(root, args.source)
+        tags = promote.promotion_tags(source_file.read_text(), str(source_file))
+    if args.plan_out:
+        _plan_out(args.plan_out, args.registry, tags, args.source, args.target)
+        return 0
+    if args.copy_images:
+        planned = _copy_images(args.registry, tags, args.source, args.target)
+        digests = {image.name: image.digest for image in planned.images}
+    if project is not None:
         state, url = promote.open_promotion_mr(
             project,
+            tags,
             source_env=args.source,
             target_env=args.target,
             target_branch=args.target_branch,
-            copy=copy,
+            digests=digests,
         )
         print(
             {
@@ -199,11 +243,7 @@ def run_promote(args: argparse.Namespace) -> int:
         )
         return 0
     root = _repo_root(args.repo)
-    source_file, target_file = images.images_file(root, args.source), images.images_file(root, args.target)
-    source_text = source_file.read_text()
-    tags = promote.promotion_tags(source_text, str(source_file))
-    if copy is not None:
-        copy(tags)
+    target_file = images.images_file(root, args.target)
     changed = images.set_tags(target_file, tags)
     print(
         f"{target_file.relative_to(root)}: " + (", ".join(f"{n} {tags[n]}" for n in changed) or "up to date")
@@ -211,20 +251,58 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_copier(explicit_host: str | None, source_env: str, target_env: str) -> Copier:
-    """copy(tags) between the two environments' repositories of the registry, logged in first."""
+def _plan_out(
+    folder: Path, explicit_host: str | None, tags: dict[str, str], source: str, target: str
+) -> None:
+    """promote-prod: every check, then the plan; nothing copied."""
     from cloudctl.delivery import promote, registry
 
-    def copy(tags: dict[str, str]) -> None:
-        host = registry.registry_host(explicit_host)
-        copied = promote.copy_images(host, tags, source_env, target_env, creds=registry.login(host))
-        kept = sorted(set(tags) - set(copied))
-        print(
-            f"{host}: copied {', '.join(copied) or 'nothing'} from {source_env} to {target_env}"
-            + (f"; already there: {', '.join(kept)}" if kept else "")
-        )
+    host = registry.registry_host(explicit_host)
+    with registry.auth_file(host, registry.login(host)) as authfile:
+        planned = promote.plan(host, tags, source, target, authfile=authfile)
+    promote.write_plan(planned, folder)
+    for image in planned.images:
+        if image.present:
+            print(f"{planned.target(image)} already holds {image.digest}: not copied")
+        else:
+            print(f"to copy: {planned.source(image)} -> {planned.target(image)}")
+    count = len(planned.to_copy)
+    print(f"plan: {folder / promote.PLAN_FILE}, {count} to copy in {folder / promote.COPY_FILE}")
 
-    return copy
+
+def _verify_plan(folder: Path, explicit_host: str | None, source: str, target: str) -> promote.Plan:
+    """promote-mr: the plan read back, every destination holding the plan's digest."""
+    from cloudctl.delivery import promote, registry
+
+    planned = promote.read_plan(folder)
+    if (planned.source_env, planned.target_env) != (source, target):
+        raise CloudctlError(
+            f"{folder / promote.PLAN_FILE} promotes {planned.source_env} to {planned.target_env}, "
+            f"not {source} to {target}"
+        )
+    host = registry.registry_host(explicit_host)
+    if planned.host != host:
+        raise CloudctlError(f"{folder / promote.PLAN_FILE} is for the registry {planned.host}, not {host}")
+    with registry.auth_file(host, registry.login(host)) as authfile:
+        promote.verify(planned, authfile=authfile)
+    for image in planned.images:
+        print(f"{planned.target(image)} holds {image.digest}")
+    return planned
+
+
+def _copy_images(explicit_host: str | None, tags: dict[str, str], source: str, target: str) -> promote.Plan:
+    """--copy-images: plan, copy and verify in this process, logged in to the registry first."""
+    from cloudctl.delivery import promote, registry
+
+    host = registry.registry_host(explicit_host)
+    planned = promote.copy_images(host, tags, source, target, creds=registry.login(host))
+    copied = [image.name for image in planned.to_copy]
+    kept = [image.name for image in planned.images if image.present]
+    print(
+        f"{host}: copied {', '.join(copied) or 'nothing'} from {source} to {target}"
+        + (f"; already there: {', '.join(kept)}" if kept else "")
+    )
+    return planned
 
 
 def run_present_images(args: argparse.Namespace) -> int:

@@ -1,21 +1,29 @@
-"""Promotion: copy dev's image tags to prod, optionally copying the images between the two
-environments' repositories first and opening the promotion merge request. Merging that MR is what
-deploys prod.
+"""Promotion: copy dev's image tags to prod, with the images copied between the two environments'
+repositories first, and open the promotion merge request. Merging that MR is what deploys prod.
 
 The image copy is `skopeo copy --all --preserve-digests`: the image index and every platform's
 image, byte for byte, so prod runs exactly the digests dev ran. ECR's tags are IMMUTABLE and ECR
-refuses even an identical re-push of a tag, so every source and destination is looked at first:
-a missing source, or a destination tag naming another image, stops the promotion before anything
-is written; a destination already holding the same digest is left alone (re-running is safe).
+refuses even an identical re-push of a tag, so every source and destination is looked at first
+(`plan`): a missing source, or a destination tag naming another image, stops the promotion before
+anything is written; a destination already holding the same digest is left alone (re-running is
+safe). The plan names each source by its digest, so what is copied is what was looked at.
+
+In CI the three steps are three jobs (docs/delivery.md): `promote-prod` writes the plan
+(`write_plan`: plan.json, and copy.txt, one `SOURCE@DIGEST DESTINATION` line per image to copy),
+`promote-copy` runs skopeo on copy.txt in the pinned skopeo image, `promote-mr` reads plan.json
+back (`read_plan`), checks every destination holds its digest (`verify`) and opens the MR for the
+plan's tags. `cloudctl promote --copy-images` runs the same plan, copy and check in one process.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitlab.v4.objects import Project
 
@@ -24,7 +32,10 @@ from cloudctl.delivery.gitlab_api import api_errors, commit_file, read_file
 from cloudctl.errors import CloudctlError
 
 COPY_TIMEOUT = 1800  # seconds for one image: a service's layers, over the AWS network
-Copier = Callable[[dict[str, str]], None]
+PLAN_FILE = "plan.json"  # everything promote-mr needs: registry, environments, tags, digests
+COPY_FILE = "copy.txt"  # what promote-copy reads: one `SOURCE@DIGEST DESTINATION` line per copy
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 def promotion_tags(source_text: str, source: str) -> dict[str, str]:
@@ -41,42 +52,68 @@ def promotion_tags(source_text: str, source: str) -> dict[str, str]:
     return tags
 
 
+def source_tags(project: Project, source_env: str, branch: str) -> dict[str, str]:
+    """The source environment's tags as `branch` holds them now (the GitLab API, not a checkout:
+    the pipeline's own commit predates the bot's tag commits)."""
+    path = images.images_path(source_env)
+    text, _ = read_file(project, path, branch)
+    return promotion_tags(text, path)
+
+
 @dataclass(frozen=True)
-class ImageCopy:
+class PlannedImage:
     name: str
-    source: str  # host/cloud-design/<env>/<image>:<tag>
-    target: str
+    tag: str
     digest: str  # the source's manifest (or image index) digest
-    present: bool  # the target already holds exactly this digest
+    present: bool  # the destination already holds exactly this digest: not copied
 
 
-def copy_images(
+@dataclass(frozen=True)
+class Plan:
+    host: str  # the registry (the job's own, never read from git)
+    source_env: str
+    target_env: str
+    images: tuple[PlannedImage, ...]
+
+    def source(self, image: PlannedImage) -> str:
+        """host/cloud-design/<source env>/<image>@<digest>: exactly what the plan looked at."""
+        return f"{self.host}/{registry.repository_name(self.source_env, image.name)}@{image.digest}"
+
+    def target(self, image: PlannedImage) -> str:
+        return registry.reference(self.host, self.target_env, image.name, image.tag)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {image.name: image.tag for image in self.images}
+
+    @property
+    def to_copy(self) -> list[PlannedImage]:
+        return [image for image in self.images if not image.present]
+
+
+def plan(
     host: str,
     tags: dict[str, str],
     source_env: str,
     target_env: str,
     *,
-    creds: str | None = None,
+    authfile: Path | None = None,
     skopeo: str = "skopeo",
-) -> list[str]:
-    """Copy each image from the source environment's repository to the target's under the same
-    tag, in the registry `host` (the job's own, never read from git). `creds` (USER:PASSWORD)
-    log in to it. Returns the names copied, leaving out those the target already held."""
-    with registry.auth_file(host, creds) as authfile:
-        plan = [
-            _plan(host, name, tag, source_env, target_env, authfile, skopeo)
+) -> Plan:
+    """Look at every source and destination in `host`; raise before anything is written when a
+    source is missing or a destination tag names another image."""
+    return Plan(
+        host,
+        source_env,
+        target_env,
+        tuple(
+            _plan_image(host, name, tag, source_env, target_env, authfile, skopeo)
             for name, tag in sorted(tags.items())
-        ]
-        for item in plan:
-            if not item.present:
-                _skopeo_copy(item, authfile, skopeo)
-                copied = registry.manifest(item.target, authfile=authfile, skopeo=skopeo)
-                if copied is None or registry.digest_of(copied) != item.digest:
-                    raise CloudctlError(f"{item.target} does not hold {item.digest} after the copy")
-    return [item.name for item in plan if not item.present]
+        ),
+    )
 
 
-def _plan(
+def _plan_image(
     host: str,
     name: str,
     tag: str,
@@ -84,7 +121,7 @@ def _plan(
     target_env: str,
     authfile: Path | None,
     skopeo: str,
-) -> ImageCopy:
+) -> PlannedImage:
     source = registry.reference(host, source_env, name, images.validate_tag(tag))
     target = registry.reference(host, target_env, name, tag)
     found = registry.manifest(source, authfile=authfile, skopeo=skopeo)
@@ -97,7 +134,99 @@ def _plan(
             f"{target} already names {registry.digest_of(existing)}, not {source}'s {digest}, and "
             "the tag is immutable: nothing was copied"
         )
-    return ImageCopy(name, source, target, digest, present=existing is not None)
+    return PlannedImage(name, tag, digest, present=existing is not None)
+
+
+def write_plan(promotion: Plan, folder: Path) -> None:
+    """plan.json and copy.txt in `folder` (names and digests only: never a credential)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {
+        "registry": promotion.host,
+        "from": promotion.source_env,
+        "to": promotion.target_env,
+        "images": [
+            {"name": i.name, "tag": i.tag, "digest": i.digest, "present": i.present} for i in promotion.images
+        ],
+    }
+    (folder / PLAN_FILE).write_text(json.dumps(document, indent=2) + "\n")
+    lines = [f"{promotion.source(i)} {promotion.target(i)}\n" for i in promotion.to_copy]
+    (folder / COPY_FILE).write_text("".join(lines))
+
+
+def read_plan(folder: Path) -> Plan:
+    """The plan `write_plan` wrote; every value checked, so a damaged file is one line, not a copy."""
+    path = folder / PLAN_FILE
+    try:
+        document = json.loads(path.read_text())
+    except OSError as err:
+        raise CloudctlError(f"cannot read the promotion plan {path}: {err.strerror}") from err
+    except ValueError as err:
+        raise CloudctlError(f"{path} is not JSON: {err}") from err
+    try:
+        entries = document["images"]
+        host, source_env, target_env = document["registry"], document["from"], document["to"]
+        if not isinstance(entries, list) or not all(
+            isinstance(value, str) for value in (host, source_env, target_env)
+        ):
+            raise TypeError
+        planned = tuple(_planned_image(entry) for entry in entries)
+    except (KeyError, TypeError) as err:
+        raise CloudctlError(
+            f"{path} is not a promotion plan (cloudctl promote --plan-out writes one)"
+        ) from err
+    for env in (source_env, target_env):
+        images.images_path(env)  # raises on a malformed environment name
+    if len({image.name for image in planned}) != len(planned):
+        raise CloudctlError(f"{path} names an image twice")
+    return Plan(host, source_env, target_env, planned)
+
+
+def _planned_image(entry: Any) -> PlannedImage:
+    name, tag, digest, present = entry["name"], entry["tag"], entry["digest"], entry["present"]
+    if not isinstance(present, bool) or not isinstance(name, str) or not IMAGE_NAME.fullmatch(name):
+        raise TypeError
+    if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
+        raise TypeError
+    return PlannedImage(name, images.validate_tag(tag), digest, present)
+
+
+def verify(promotion: Plan, *, authfile: Path | None = None, skopeo: str = "skopeo") -> None:
+    """Every destination holds the digest the plan names (the copied ones and the ones already there)."""
+    problems = []
+    for image in promotion.images:
+        target = promotion.target(image)
+        found = registry.manifest(target, authfile=authfile, skopeo=skopeo)
+        if found is None:
+            problems.append(f"{target} does not exist")
+        elif registry.digest_of(found) != image.digest:
+            problems.append(f"{target} holds {registry.digest_of(found)}, not {image.digest}")
+    if problems:
+        raise CloudctlError(f"{'; '.join(problems)}: not the promotion plan's images")
+
+
+def copy(promotion: Plan, *, authfile: Path | None = None, skopeo: str = "skopeo") -> list[str]:
+    """skopeo copy for each image the plan copies, then `verify`; returns the names copied."""
+    for image in promotion.to_copy:
+        _skopeo_copy(promotion.source(image), promotion.target(image), authfile, skopeo)
+    verify(promotion, authfile=authfile, skopeo=skopeo)
+    return [image.name for image in promotion.to_copy]
+
+
+def copy_images(
+    host: str,
+    tags: dict[str, str],
+    source_env: str,
+    target_env: str,
+    *,
+    creds: str | None = None,
+    skopeo: str = "skopeo",
+) -> Plan:
+    """Plan, copy and verify in one process (`cloudctl promote --copy-images`). `creds`
+    (USER:PASSWORD) log in to `host`."""
+    with registry.auth_file(host, creds) as authfile:
+        promotion = plan(host, tags, source_env, target_env, authfile=authfile, skopeo=skopeo)
+        copy(promotion, authfile=authfile, skopeo=skopeo)
+    return promotion
 
 
 def skopeo_copy_command(source: str, target: str, authfile: Path | None, skopeo: str = "skopeo") -> list[str]:
@@ -112,36 +241,34 @@ def skopeo_copy_command(source: str, target: str, authfile: Path | None, skopeo:
     return [*command, f"docker://{source}", f"docker://{target}"]
 
 
-def _skopeo_copy(item: ImageCopy, authfile: Path | None, skopeo: str) -> None:
-    command = skopeo_copy_command(item.source, item.target, authfile, skopeo)
+def _skopeo_copy(source: str, target: str, authfile: Path | None, skopeo: str) -> None:
+    command = skopeo_copy_command(source, target, authfile, skopeo)
     try:
         result = subprocess.run(command, capture_output=True, timeout=COPY_TIMEOUT, check=False)
     except FileNotFoundError as err:
-        raise CloudctlError(f"{skopeo} not found: install skopeo to copy {item.source}") from err
+        raise CloudctlError(f"{skopeo} not found: install skopeo to copy {source}") from err
     except subprocess.TimeoutExpired as err:
-        raise CloudctlError(f"skopeo did not copy {item.source} in {COPY_TIMEOUT} s") from err
+        raise CloudctlError(f"skopeo did not copy {source} in {COPY_TIMEOUT} s") from err
     if result.returncode != 0:
         message = registry.one_line(result.stderr) or f"skopeo exited {result.returncode}"
-        raise CloudctlError(f"cannot copy {item.source} to {item.target}: {message}")
+        raise CloudctlError(f"cannot copy {source} to {target}: {message}")
 
 
 def open_promotion_mr(
     project: Project,
+    tags: dict[str, str],
     *,
     source_env: str,
     target_env: str,
     target_branch: str,
-    copy: Copier | None = None,
+    digests: dict[str, str] | None = None,
 ) -> tuple[str, str | None]:
-    """Read both environments' image files at `target_branch`, commit the target's new tags to a
-    promotion branch and open (or find) its merge request. `copy(tags)` runs before the commit
-    (the ECR copy). Returns (state, MR web URL): state is "opened",
-    "exists" or "up-to-date" (nothing to promote, no MR)."""
-    source_path = images.images_path(source_env)
+    """Commit `tags` into the target environment's image file, read at `target_branch`, on a
+    promotion branch and open (or find) its merge request. Returns (state, MR web URL): state is
+    "opened", "exists" or "up-to-date" (nothing to promote, no MR). `digests` (name -> digest)
+    are listed in the description."""
     target_path = images.images_path(target_env)
-    source_text, _ = read_file(project, source_path, target_branch)
     target_text, target_last_commit = read_file(project, target_path, target_branch)
-    tags = promotion_tags(source_text, source_path)
     new_text, changed = images.update_text(target_text, tags, target_path)
     if not changed:
         return "up-to-date", None
@@ -153,8 +280,6 @@ def open_promotion_mr(
     if open_mrs:
         return "exists", open_mrs[0].web_url
 
-    if copy is not None:
-        copy(tags)
     summary = ", ".join(f"{name} {tags[name]}" for name in changed)
     commit_file(
         project,
@@ -165,12 +290,16 @@ def open_promotion_mr(
         last_commit_id=target_last_commit,
         message=f"promote {source_env} → {target_env}: {summary}",
     )
+    digests = digests or {}
     description = "\n".join(
         [
             f"Copies the image tags running in **{source_env}** to **{target_env}**; merging deploys it.",
             "",
         ]
-        + [f"- `{name}`: `{tags[name]}`" for name in changed]
+        + [
+            f"- `{name}`: `{tags[name]}`" + (f" (`{digests[name]}`)" if name in digests else "")
+            for name in changed
+        ]
         + ["", "The rendered-manifest diff note below shows every object that changes."]
     )
     with api_errors(f"open the merge request from {branch}"):

@@ -1,7 +1,9 @@
 """A real OCI registry and small real images for the delivery tests (no stand-ins here).
 
 `start()` runs Debian's `docker-registry` (the CNCF distribution registry 2.8, the HTTP API ECR
-serves) on a free loopback port, optionally behind htpasswd basic auth. The images are OCI layout
+serves) on a free loopback port, optionally behind htpasswd basic auth and optionally over HTTPS
+with a certificate made here for 127.0.0.1 (`ca_file`: a client trusts it through SSL_CERT_FILE, as
+a client trusts ECR through the system's roots, with no insecure flag). The images are OCI layout
 directories written here byte by byte (one tiny layer each), so their digests are known before
 skopeo pushes them: `single_image` (one platform) and `multi_arch_index` (amd64 + arm64 images
 under an OCI image index).
@@ -10,12 +12,15 @@ under an OCI image index).
 from __future__ import annotations
 
 import base64
+import datetime
 import gzip
 import hashlib
 import io
+import ipaddress
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import tarfile
 import time
@@ -41,6 +46,14 @@ class Registry:
     host: str
     process: subprocess.Popen[bytes]
     creds: str | None = None  # USER:PASSWORD when it asks for a login
+    ca_file: Path | None = None  # its certificate (PEM) when it serves HTTPS
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.ca_file else 'http'}://{self.host}"
+
+    def _context(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
 
     def stop(self) -> None:
         self.process.terminate()
@@ -48,11 +61,11 @@ class Registry:
 
     def tags(self, repository: str) -> list[str]:
         """The repository's tags through the registry's own API ([] when it has none or does not exist)."""
-        request = urllib.request.Request(f"http://{self.host}/v2/{repository}/tags/list")
+        request = urllib.request.Request(f"{self.url}/v2/{repository}/tags/list")  # noqa: S310 - http(s)
         if self.creds:
             request.add_header("Authorization", "Basic " + base64.b64encode(self.creds.encode()).decode())
         try:
-            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - http://, built above
+            with urllib.request.urlopen(request, timeout=5, context=self._context()) as answer:  # noqa: S310 - ditto
                 return list(json.load(answer).get("tags") or [])
         except urllib.error.HTTPError as err:
             if err.code == 404:  # NAME_UNKNOWN: nothing was ever pushed there
@@ -71,8 +84,42 @@ def _htpasswd_line(user: str, password: str) -> str:
     return f"{user}:{crypt.crypt(password, salt)}\n"
 
 
-def start(folder: Path, creds: str | None = None) -> Registry:
-    """docker-registry on a free loopback port, storing under `folder`; `creds` turns on basic auth."""
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, valid for a day."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oci_registry test registry")])
+    now = datetime.datetime.now(datetime.UTC)
+    loopback = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([loopback]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "registry.crt", folder / "registry.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+def start(folder: Path, creds: str | None = None, tls: bool = False) -> Registry:
+    """docker-registry on a free loopback port, storing under `folder`; `creds` turns on basic auth,
+    `tls` HTTPS with a certificate of its own (Registry.ca_file)."""
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     assert Path(binary).exists() and shutil.which("skopeo"), "apt-get install docker-registry skopeo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,21 +129,27 @@ def start(folder: Path, creds: str | None = None) -> Registry:
         user, _, password = creds.partition(":")
         (folder / "htpasswd").write_text(_htpasswd_line(user, password))
         auth = f"auth: {{htpasswd: {{realm: test, path: {folder / 'htpasswd'}}}}}\n"
+    ca_file = None
+    http = f"addr: '127.0.0.1:{port}'"
+    if tls:
+        ca_file, key_file = _certificate(folder)
+        http += f", tls: {{certificate: {ca_file}, key: {key_file}}}"
     config = folder / "config.yml"
     config.write_text(
         "version: 0.1\n"
         "log: {level: error}\n"
         f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: '127.0.0.1:{port}'}}\n" + auth
+        f"http: {{{http}}}\n" + auth
     )
     process = subprocess.Popen(
         [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    host = f"127.0.0.1:{port}"
+    server = Registry(f"127.0.0.1:{port}", process, creds, ca_file)
     deadline = time.monotonic() + 20
     while True:
         try:
-            urllib.request.urlopen(f"http://{host}/v2/", timeout=1).close()
+            probe = f"{server.url}/v2/"  # http(s)://, built here
+            urllib.request.urlopen(probe, timeout=1, context=server._context()).close()  # noqa: S310
             break
         except urllib.error.HTTPError as err:  # 401: up, and asking for the login
             if err.code == 401 and creds:
@@ -108,7 +161,7 @@ def start(folder: Path, creds: str | None = None) -> Registry:
                 stderr = process.stderr.read().decode()[-500:] if process.stderr else ""
                 raise RuntimeError(f"docker-registry did not start: {stderr}") from None
             time.sleep(0.1)
-    return Registry(host, process, creds)
+    return server
 
 
 # --- images: OCI layouts written here, so every digest is known up front -------------------------

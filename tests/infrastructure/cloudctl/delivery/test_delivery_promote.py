@@ -8,6 +8,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -252,23 +253,6 @@ def run_cloudctl(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_missing_source_tag_is_one_line_and_nothing_is_written(tmp_path):
-    server = oci_registry.start(tmp_path / "registry")
-    try:
-        push_dev_images(server, tmp_path / "images", names=("api-gateway", "inventory-app"))  # no billing-app
-        checkout = local_checkout(tmp_path / "checkout")
-        done = run_cloudctl("promote", "--copy-images", "--registry", server.host, "--repo", str(checkout))
-        assert done.returncode == 1 and done.stdout == ""
-        assert done.stderr == (
-            f"cloudctl promote: error: {server.host}/cloud-design/dev/billing-app:{TAG} does not exist: "
-            "nothing was copied to prod\n"
-        )
-        assert all(server.tags(f"cloud-design/prod/{name}") == [] for name in IMAGES)
-        assert (checkout / PROD_PATH).read_text() == fixture_text(PROD_PATH)
-    finally:
-        server.stop()
-
-
 def test_a_target_tag_naming_another_image_is_refused_before_any_copy(tmp_path):
     server = oci_registry.start(tmp_path / "registry")
     try:
@@ -284,18 +268,24 @@ def test_a_target_tag_naming_another_image_is_refused_before_any_copy(tmp_path):
         server.stop()
 
 
+def ecr_login_standin(monkeypatch, server: oci_registry.Registry) -> Stubber:
+    """ECR's GetAuthorizationToken answering with the private registry's login (botocore's Stubber:
+    the one stand-in, there is no AWS here), as registry.login hands it to skopeo."""
+    ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(ecr)
+    token = base64.b64encode(str(server.creds).encode()).decode()
+    for _ in range(3):
+        stub.add_response("get_authorization_token", {"authorizationData": [{"authorizationToken": token}]})
+    monkeypatch.setattr(registry, "login", lambda host: registry.ecr_credentials(ecr))
+    return stub
+
+
 def test_the_ecr_login_reaches_skopeo_through_a_private_auth_file(
     private_registry, tmp_path, monkeypatch, capsys
 ):
-    """The registry asks for a login; ECR's GetAuthorizationToken (botocore's Stubber: the one
-    stand-in, there is no AWS here) supplies it, and skopeo presents it."""
+    """The registry asks for a login; ECR's token (the stand-in above) supplies it, and skopeo presents it."""
     push_dev_images(private_registry, tmp_path / "images")
-    ecr = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    stub = Stubber(ecr)
-    token = base64.b64encode(private_registry.creds.encode()).decode()
-    stub.add_response("get_authorization_token", {"authorizationData": [{"authorizationToken": token}]})
-    monkeypatch.setattr(registry, "login", lambda host: registry.ecr_credentials(ecr))
-    with stub:
+    with ecr_login_standin(monkeypatch, private_registry):
         checkout = local_checkout(tmp_path / "checkout")
         assert (
             cli("promote", "--copy-images", "--registry", private_registry.host, "--repo", str(checkout)) == 0
@@ -310,16 +300,222 @@ def test_the_ecr_login_reaches_skopeo_through_a_private_auth_file(
         promote.copy_images(private_registry.host, {"api-gateway": TAG}, "dev", "prod", creds="AWS:wrong")
 
 
-def test_a_copy_failure_happens_before_any_commit(gitlab_server):
+# --- CI's three jobs: promote-prod (--plan-out), promote-copy (skopeo), promote-mr (--verify-plan) ---
+PLAN_DIR = ".build/promotion"
+STANDIN_HELPER = """#!/bin/sh
+# STAND-IN for docker-credential-ecr-login (no AWS here): answers skopeo's `get` for the test
+# registry with its basic-auth login, as the real helper answers for ECR with the role's token.
+[ "$1" = get ] || exit 1
+read -r server
+if [ "$server" != "{host}" ]; then echo "credentials not found in native keychain"; exit 1; fi
+printf '{{"ServerURL": "%s", "Username": "{user}", "Secret": "{password}"}}\\n' "$server"
+"""
+STANDIN_CURL = """#!/bin/sh
+# STAND-IN for curl (no internet here): writes the stand-in credential helper where -o says.
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ]; then shift; cp {helper} "$1"; fi
+  shift
+done
+"""
+
+
+@pytest.fixture
+def chain(tmp_path, monkeypatch, gitlab_server):
+    """A private HTTPS registry holding dev's three images, ECR's login stand-in, and a pipeline
+    clone (gitlab_ci_local.py) with main's .gitlab-ci.yml where promote-copy runs."""
+    import gitlab_ci_local
+
+    server = oci_registry.start(tmp_path / "registry", creds="AWS:ecr-token-for-tests", tls=True)
+    pushed = push_dev_images(server, tmp_path / "images")
+    stub = ecr_login_standin(monkeypatch, server)
+    stub.activate()
+    base = gitlab_ci_local.base_repository(tmp_path / "origin")
+    clone = gitlab_ci_local.pipeline_clone(base, tmp_path / "pipeline", [])
+    yield server, pushed, clone
+    stub.deactivate()
+    server.stop()
+
+
+def run_promote_copy(tmp_path: Path, server: oci_registry.Registry, clone: Path):
+    """promote-copy's script, run by gitlab-ci-local's shell executor with the REAL Debian skopeo
+    against the real registry. Stand-ins first on PATH: curl (writes the stand-in credential
+    helper, so the job's own pinned-download steps run with their sha256 check) and, through it,
+    docker-credential-ecr-login. The registry serves HTTPS with a certificate of its own, which
+    skopeo trusts through SSL_CERT_FILE (Go's root store), as it trusts ECR's through the image's:
+    no insecure flag, nothing in the job's script changed for the test."""
+    import gitlab_ci_local
+
+    tools = tmp_path / "standins"
+    tools.mkdir()
+    user, _, password = str(server.creds).partition(":")
+    helper = STANDIN_HELPER.format(host=server.host, user=user, password=password)
+    (tmp_path / "standin-helper").write_text(helper)
+    (tools / "curl").write_text(STANDIN_CURL.format(helper=tmp_path / "standin-helper"))
+    (tools / "curl").chmod(0o755)
+    variables = {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_PROJECT_DIR": str(clone),
+        "ECR_REGISTRY": server.host,
+        "ECR_LOGIN_SHA256": hashlib.sha256(helper.encode()).hexdigest(),
+        "SSL_CERT_FILE": str(server.ca_file),
+    }
+    return gitlab_ci_local.run(
+        clone, "--force-shell-executor", "promote-copy", variables=variables, path=[tools]
+    )
+
+
+def test_the_three_jobs_plan_copy_and_verify_then_open_the_mr(chain, gitlab_server, tmp_path, capsys):
+    server, pushed, clone = chain
     serve_files(gitlab_server)
-    gitlab_server.reply("GET", "/api/v4/projects/42/merge_requests", [])
+    plan_dir = clone / PLAN_DIR
+    # promote-prod: every check, the plan written, nothing copied
+    assert cli("promote", "--plan-out", str(plan_dir), "--registry", server.host) == 0
+    assert all(server.tags(f"cloud-design/prod/{name}") == [] for name in IMAGES)
+    copies = (plan_dir / promote.COPY_FILE).read_text().splitlines()
+    assert copies == [
+        f"{server.host}/cloud-design/dev/{name}@{pushed[name].index_digest} "
+        f"{server.host}/cloud-design/prod/{name}:{TAG}"
+        for name in sorted(IMAGES)
+    ]
+    # the artifact holds names and digests: no login (nor its base64) in any file of it
+    password = str(server.creds).split(":")[1]
+    for path in plan_dir.iterdir():
+        text = path.read_text()
+        assert password not in text and base64.b64encode(str(server.creds).encode()).decode() not in text
+    assert sorted(p.name for p in plan_dir.iterdir()) == [promote.COPY_FILE, promote.PLAN_FILE]
 
-    def failing_copy(*_):
-        raise CloudctlError("ECR: cannot copy")
-
-    _, project = gitlab_api.connect(gitlab_api.GitLabTarget.from_env())
-    with pytest.raises(CloudctlError, match="ECR: cannot copy"):
-        promote.open_promotion_mr(
-            project, source_env="dev", target_env="prod", target_branch="main", copy=failing_copy
+    # promote-copy: the job's own script, real skopeo
+    job = run_promote_copy(tmp_path, server, clone)
+    assert job.returncode == 0, (job.stdout + job.stderr)[-3000:]
+    for name, image in pushed.items():
+        prod = f"{server.host}/cloud-design/prod/{name}"
+        index = oci_registry.raw_manifest(f"{prod}:{TAG}", creds=server.creds)
+        assert digest(index) == image.index_digest
+        assert {m["platform"]["architecture"]: m["digest"] for m in json.loads(index)["manifests"]} == (
+            image.platforms
         )
-    assert gitlab_server.calls("POST") == []
+        for child in image.platforms.values():
+            assert digest(oci_registry.raw_manifest(f"{prod}@{child}", creds=server.creds)) == child
+    auth = json.loads((clone / ".build/containers-auth.json").read_text())
+    assert auth == {"credHelpers": {server.host: "ecr-login"}}  # the login went through the helper
+
+    # promote-mr: every destination checked against the plan, then the MR for the plan's tags
+    gitlab_server.reply("GET", "/api/v4/projects/42/merge_requests", [])
+    gitlab_server.reply("POST", "/api/v4/projects/42/repository/commits", {"id": "c" * 40}, status=201)
+    gitlab_server.reply(
+        "POST", "/api/v4/projects/42/merge_requests", {"iid": 13, "web_url": "https://x/mr/13"}, status=201
+    )
+    capsys.readouterr()
+    assert cli("promote", "--verify-plan", str(plan_dir), "--open-mr", "--registry", server.host) == 0
+    out = capsys.readouterr().out
+    held = pushed["api-gateway"].index_digest
+    assert f"{server.host}/cloud-design/prod/api-gateway:{TAG} holds {held}" in out
+    assert "opened https://x/mr/13" in out
+    (action,) = gitlab_server.requests[-2].body["actions"]
+    assert images.tags_in_text(action["content"], "prod") == dict.fromkeys(IMAGES, TAG)
+    assert f"`{pushed['billing-app'].index_digest}`" in gitlab_server.requests[-1].body["description"]
+
+    # a second promote-prod finds everything in place: nothing left to copy
+    assert cli("promote", "--plan-out", str(plan_dir), "--registry", server.host) == 0
+    assert (plan_dir / promote.COPY_FILE).read_text() == ""
+
+
+def test_promote_copy_with_a_source_gone_fails_and_writes_nothing(chain, tmp_path):
+    """A plan line whose source no longer exists: every source is read before the first copy."""
+    server, pushed, clone = chain
+    gone = "sha256:" + "0" * 64
+    planned = promote.Plan(
+        server.host,
+        "dev",
+        "prod",
+        tuple(
+            promote.PlannedImage(name, TAG, pushed[name].index_digest, present=False)
+            if name != "inventory-app"
+            else promote.PlannedImage(name, TAG, gone, present=False)
+            for name in sorted(IMAGES)
+        ),
+    )
+    promote.write_plan(planned, clone / PLAN_DIR)
+    job = run_promote_copy(tmp_path, server, clone)
+    assert job.returncode != 0
+    assert f"{server.host}/cloud-design/dev/inventory-app@{gone} cannot be read: nothing was copied" in (
+        job.stdout + job.stderr
+    )
+    assert all(server.tags(f"cloud-design/prod/{name}") == [] for name in IMAGES)  # api-gateway too
+
+
+def test_plan_out_with_a_missing_source_is_one_line_and_writes_no_plan(tmp_path, gitlab_server):
+    server = oci_registry.start(tmp_path / "registry")
+    try:
+        push_dev_images(server, tmp_path / "images", names=("api-gateway", "inventory-app"))  # no billing-app
+        serve_files(gitlab_server)
+        done = run_cloudctl("promote", "--plan-out", str(tmp_path / "plan"), "--registry", server.host)
+        assert done.returncode == 1 and done.stdout == ""
+        assert done.stderr == (
+            f"cloudctl promote: error: {server.host}/cloud-design/dev/billing-app:{TAG} does not exist: "
+            "nothing was copied to prod\n"
+        )
+        assert not (tmp_path / "plan").exists()
+        assert all(server.tags(f"cloud-design/prod/{name}") == [] for name in IMAGES)
+    finally:
+        server.stop()
+
+
+def test_verify_plan_refuses_destinations_the_copy_did_not_fill_and_opens_no_mr(tmp_path, gitlab_server):
+    server = oci_registry.start(tmp_path / "registry")
+    try:
+        pushed = push_dev_images(server, tmp_path / "images", names=("api-gateway",))
+        plan_dir = tmp_path / "plan"
+        promote.write_plan(promote.plan(server.host, {"api-gateway": TAG}, "dev", "prod"), plan_dir)
+        serve_files(gitlab_server)
+        gitlab_server.reply("GET", "/api/v4/projects/42/merge_requests", [])
+        target = f"{server.host}/cloud-design/prod/api-gateway:{TAG}"
+        argv = ("promote", "--verify-plan", str(plan_dir), "--open-mr", "--registry", server.host)
+        # the copy never ran
+        done = run_cloudctl(*argv)
+        assert done.returncode == 1 and done.stderr == (
+            f"cloudctl promote: error: {target} does not exist: not the promotion plan's images\n"
+        )
+        # prod holds another image under the tag than the plan names
+        other = oci_registry.single_image(tmp_path / "other", "not what the plan copied")
+        assert oci_registry.push(other, target).returncode == 0
+        expected = rf"{re.escape(target)} holds sha256:\w+, not {pushed['api-gateway'].index_digest}"
+        with pytest.raises(CloudctlError, match=expected):
+            cli(*argv)
+        assert gitlab_server.calls("POST") == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: {**d, "registry": "127.0.0.1:1"}, r"is for the registry 127\.0\.0\.1:1, not "),
+        (lambda d: {**d, "to": "staging"}, r"promotes dev to staging, not dev to prod"),
+        (lambda d: {**d, "images": [{**d["images"][0], "digest": "sha256:abc"}]}, "is not a promotion plan"),
+        (lambda d: {**d, "images": [{**d["images"][0], "tag": "latest"}]}, "tag 'latest' is not allowed"),
+        (lambda d: {**d, "images": d["images"] * 2}, r"names an image twice"),
+        (lambda d: [], r"is not a promotion plan"),
+    ],
+)
+def test_verify_plan_refuses_a_plan_that_is_not_this_promotions(tmp_path, edit, message):
+    """Checked before any registry or GitLab call (none is reachable here)."""
+    host = "127.0.0.1:5000"
+    image = promote.PlannedImage("api-gateway", TAG, "sha256:" + "a" * 64, present=False)
+    planned = promote.Plan(host, "dev", "prod", (image,))
+    promote.write_plan(planned, tmp_path)
+    assert promote.read_plan(tmp_path) == planned  # what write_plan writes reads back unchanged
+    path = tmp_path / promote.PLAN_FILE
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+    with pytest.raises(CloudctlError, match=message):
+        cli("promote", "--verify-plan", str(tmp_path), "--registry", host, "--repo", str(tmp_path))
+
+
+def test_verify_plan_without_a_plan_and_plan_out_with_open_mr_are_refused(tmp_path):
+    with pytest.raises(CloudctlError, match=r"cannot read the promotion plan .*none/plan.json: No such file"):
+        cli("promote", "--verify-plan", str(tmp_path / "none"), "--registry", "127.0.0.1:1")
+    with pytest.raises(CloudctlError, match=r"--plan-out only plans: open the MR with --verify-plan"):
+        cli("promote", "--plan-out", str(tmp_path), "--open-mr")
+    assert not (tmp_path / promote.PLAN_FILE).exists()
+    with pytest.raises(SystemExit):  # argparse: one of the three image steps at a time
+        cli("promote", "--plan-out", str(tmp_path), "--verify-plan", str(tmp_path))
