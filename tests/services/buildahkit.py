@@ -12,6 +12,7 @@ root is the container's root filesystem, their parent buildah's `buildah-chroot-
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -56,6 +57,9 @@ class Buildah:
         self.state_dir = state_dir
         self.tmp = state_dir / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        # Held while this storage is in use: remove_stale() skips it, and takes what no one holds.
+        self._in_use = (state_dir / IN_USE).open("w")
+        fcntl.flock(self._in_use, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.global_args = [
             "--root", str(state_dir / "storage"),
             "--runroot", str(state_dir / "runroot"),
@@ -110,6 +114,28 @@ class Buildah:
         for args in (("rm", "--all"), ("rmi", "--all", "--force")):
             subprocess.run(self.command(*args), env=self.env, capture_output=True, timeout=300, check=False)
         shutil.rmtree(self.state_dir, ignore_errors=True)
+        self._in_use.close()
+
+
+IN_USE = "in-use.lock"
+
+
+def remove_stale(parent: Path, pattern: str) -> list[Path]:
+    """Delete the storages under `parent` matching `pattern` that no live session holds (left by
+    an interrupted run: vfs keeps a full copy per layer, a session's storage reaches 1.5 GB)."""
+    removed = []
+    for state_dir in sorted(parent.glob(pattern)):
+        lock_path = state_dir / IN_USE
+        if not lock_path.exists():
+            continue  # not a storage of ours, or one still being set up
+        with lock_path.open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # in use
+            shutil.rmtree(state_dir, ignore_errors=True)
+            removed.append(state_dir)
+    return removed
 
 
 class BuildahError(RuntimeError):

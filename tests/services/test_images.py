@@ -60,6 +60,7 @@ pytestmark = pytest.mark.timeout(900)
 @pytest.fixture(scope="session")
 def buildah(request) -> Buildah:
     """A private buildah storage for this session, under .build/images/run-<id>, removed at the end."""
+    buildahkit.remove_stale(CACHE_DIR, "run-*")
     tool = Buildah(CACHE_DIR / f"run-{servicekit.RUN_ID}")
     started = time.monotonic()
 
