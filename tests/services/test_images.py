@@ -16,7 +16,13 @@ Hub). Every FROM of it is replaced (buildah's `--build-context <pinned>=docker-i
 `localhost/standin/python:3.11-slim-bookworm`, built locally with debootstrap and Debian's
 python3.11 (standin_base.py; cached under .build/images/ by recipe hash). So the Python is
 Debian's 3.11.2, not the pinned patch release, and the base layers are not the official ones;
-the Dockerfiles' pinned reference itself is checked as text only.
+the Dockerfiles' pinned reference itself is checked as text only (the FROM lines are read to know
+what to substitute; with --pull=never a FROM left unsubstituted fails the build). The RUN steps
+see this machine's CA bundle (bind-mounted, not in the image): its egress may re-sign TLS.
+
+Each Dockerfile is built once per session (the three in parallel) and every assertion runs
+against those builds; the session's buildah storage (about 1.5 GB: vfs copies every layer) is
+removed at the end. The session prints its timings ("test_images timings: ...").
 
 Not reproduced: the cluster's read-only root filesystem and dropped capabilities are not applied
 by `buildah run` (the filesystem diff and CapEff stand for them), nor its seccomp profile.
