@@ -10,6 +10,7 @@ the emulator tests add their generated `*_override.tf` files.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,9 +18,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_TREE = ROOT / "infrastructure" / "terraform"
+CONTRACT = ROOT / "contract.yaml"  # envs/common/main.tf reads it at ../../../../contract.yaml
 TERRAFORM_BIN = Path(sys.executable).parent / "terraform"
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 PLATFORM = "linux_amd64"
@@ -110,13 +113,15 @@ class Workspace:
     def create(
         cls, tmp: Path, extra_env: dict[str, str] | None = None, tree: Path | None = None
     ) -> Workspace:
-        """A copy of infrastructure/terraform at `tree` (default tmp/terraform); tmp holds the rest."""
+        """A copy of infrastructure/terraform at `tree` (default tmp/checkout/infrastructure/terraform),
+        with contract.yaml two levels up as in the repository (the env roots read it); tmp holds the rest."""
         if not TERRAFORM_BIN.is_file():
             raise TerraformFailed(f"no Terraform engine at {TERRAFORM_BIN}: run `make venv`")
-        tree = tree or tmp / "terraform"
+        tree = tree or tmp / "checkout" / "infrastructure" / "terraform"
         shutil.copytree(
             TERRAFORM_TREE, tree, symlinks=True, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*")
         )
+        shutil.copy2(CONTRACT, tree.parent.parent / CONTRACT.name)
         mirror = find_mirror(pinned_aws_version())
         env = {
             **os.environ,
@@ -158,6 +163,24 @@ class Workspace:
                 f"{last_error(done.stderr or stdout)} (log: {log})"
             )
         return Result(done.returncode, stdout, done.stderr)
+
+    def console(self, relative: str, expression: str) -> Any:
+        """The value of `expression` in the root at `relative` (terraform console; JSON-decoded)."""
+        done = subprocess.run(
+            [str(TERRAFORM_BIN), "console", "-no-color"],
+            input=f"jsonencode({expression})\n",
+            cwd=self.root(relative),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise TerraformFailed(
+                f"terraform console in {relative}: {last_error(done.stderr or done.stdout)}"
+            )
+        # console prints the JSON text as an HCL string literal, whose escapes are JSON's.
+        return json.loads(json.loads(done.stdout.strip().splitlines()[-1]))
 
     def init(self, relative: str, *args: str) -> Result:
         """init, naming what is missing when no provider could be installed."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 TERRAFORM = ROOT / "infrastructure" / "terraform"
@@ -19,6 +20,20 @@ ENVS = ("dev", "prod")
 # Every directory Terraform runs in (roots) and every module they call.
 ROOT_DIRS = (TERRAFORM / "state", *(TERRAFORM / "envs" / env for env in ENVS))
 MODULE_DIRS = tuple(sorted(path for path in MODULES.iterdir() if path.is_dir()))
+CONTRACT_FILE = ROOT / "contract.yaml"
+
+
+def contract_routes(path: Path = CONTRACT_FILE) -> dict[str, dict[str, Any]]:
+    """What the load balancer must route, by target, as contract.yaml says (workloads and platform)."""
+    data = yaml.safe_load(path.read_text())
+    targets = {name: item for name, item in data["workloads"].items() if item["route"]}
+    targets.update(data["platform"])
+    return {name: {**item["route"], "node_port": item["node_port"]} for name, item in targets.items()}
+
+
+def contract_images(path: Path = CONTRACT_FILE) -> set[str]:
+    """The ECR repositories' last segments contract.yaml names."""
+    return {item["image"] for item in yaml.safe_load(path.read_text())["workloads"].values()}
 
 
 # Bookkeeping keys python-hcl2 adds next to the real attributes.

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from terraform_engine import Workspace
 from terraform_hcl import (
+    CONTRACT_FILE,
     TERRAFORM,
     common_locals,
+    contract_images,
+    contract_routes,
     labelled,
     load_dir,
     module_dir,
@@ -17,28 +22,57 @@ from terraform_hcl import (
 SG = module_dir("security_groups")
 LB = module_dir("load_balancer")
 
-ROUTES = {
-    "api-gateway": (30000, ["/api/*"], "/health"),
-    "inventory": (30001, ["/inventory/*"], "/health"),
-    "billing": (30002, ["/billing/*"], "/health"),
-    "argocd": (30080, ["/argocd*"], "/healthz"),
-}
+ADMIN_CIDR = "198.18.0.10/32"  # any address outside the documentation ranges the root refuses
 
 
-# --- routes (one table, used by the ALB and the node security group) -----------------------------
-def test_routes_match_the_contract():
-    routes = common_locals()["routes"]
-    # Only Argo CD (admin login, webhook) is admin-only; the application paths stay public.
-    assert {name for name, route in routes.items() if route.get("admin_only")} == {"argocd"}
-    assert {
-        name: (r["node_port"], r["path_patterns"], r["health_check_path"]) for name, r in routes.items()
-    } == ROUTES
-    priorities = [route["priority"] for route in routes.values()]
-    assert len(set(priorities)) == len(priorities)
-    assert labelled(TERRAFORM / "envs" / "common", "module")["load_balancer"]["routes"] == "${local.routes}"
-    assert labelled(TERRAFORM / "envs" / "common", "module")["security_groups"]["node_ports"] == (
+# --- routes (contract.yaml's, used by the ALB and the node security group) -----------------------
+def test_the_env_roots_read_the_repositorys_contract():
+    contract = common_locals()["contract"]
+    assert contract == '${yamldecode(file("${path.module}/../../../../contract.yaml"))}'
+    for env in ("dev", "prod"):  # path.module is envs/<env>, which links envs/common's files
+        assert (TERRAFORM / "envs" / env / "../../../../contract.yaml").resolve() == CONTRACT_FILE
+    calls = labelled(TERRAFORM / "envs" / "common", "module")
+    assert calls["load_balancer"]["routes"] == "${local.routes}"
+    assert calls["security_groups"]["node_ports"] == (
         "${{for name, route in local.routes : name => route.node_port}}"
     )
+    assert calls["registry"]["repository_names"] == "${local.images}"
+
+
+def test_the_contracts_routes_are_public_but_argocds():
+    routes = contract_routes()
+    # Only Argo CD (admin login, webhook) is admin-only; the application paths stay public.
+    assert {name for name, route in routes.items() if route.get("admin_only")} == {"argocd"}
+    priorities = [route["priority"] for route in routes.values()]
+    assert len(set(priorities)) == len(priorities)
+
+
+@pytest.fixture(scope="module")
+def dev_root(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """envs/dev initialised with a local backend, so `terraform console` evaluates its locals."""
+    workspace = Workspace.create(tmp_path_factory.mktemp("edge"), {"TF_VAR_admin_cidr": ADMIN_CIDR})
+    (workspace.root("envs/dev") / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    workspace.init("envs/dev")
+    return workspace
+
+
+def test_terraform_routes_and_images_are_the_contracts(dev_root: Workspace):
+    evaluated = dev_root.console("envs/dev", "{ routes = local.routes, images = local.images }")
+    assert evaluated["routes"] == contract_routes()
+    assert sorted(evaluated["images"]) == sorted(contract_images())
+
+
+def test_terraform_follows_a_contract_change(dev_root: Workspace):
+    contract = dev_root.tree.parent.parent / "contract.yaml"
+    original = contract.read_text()
+    contract.write_text(original.replace("node_port: 30001", "node_port: 30011"))
+    try:
+        routes = dev_root.console("envs/dev", "local.routes")
+    finally:
+        contract.write_text(original)
+    # The real contract no longer matches what Terraform read: the equality above can fail.
+    assert routes["inventory"]["node_port"] == 30011
+    assert routes != contract_routes()
 
 
 # --- security groups ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import moto_gaps
 import pytest
 import yaml
 from terraform_engine import ROOT, Result, Workspace
+from terraform_hcl import contract_images, contract_routes
 
 # The module's first test waits for the whole deploy (about three minutes, mostly the provider's
 # own waits: S3 lifecycle consistency checks, RDS, the ALB), past the suite's default timeout.
@@ -137,9 +138,7 @@ def test_state_lives_in_the_state_bucket_with_a_native_lock(deployed: Cloud):
 def test_ecr_repositories_are_immutable_and_scanned_on_push(deployed: Cloud):
     repositories = deployed.client("ecr").describe_repositories()["repositories"]
     ours = {repo["repositoryName"]: repo for repo in repositories}
-    assert set(ours) == {
-        f"cloud-design/{ENV}/{image}" for image in ("api-gateway", "inventory-app", "billing-app")
-    }
+    assert set(ours) == {f"cloud-design/{ENV}/{image}" for image in contract_images()}
     for repo in ours.values():
         assert repo["imageTagMutability"] == "IMMUTABLE"
         assert repo["imageScanningConfiguration"]["scanOnPush"] is True
@@ -165,10 +164,10 @@ def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Clou
             group["HealthCheckPath"],
             group["HealthCheckIntervalSeconds"],
         )
-    assert routes[("/api/*",)] == (30000, "/health", 30)
-    assert routes[("/inventory/*",)] == (30001, "/health", 30)
-    assert routes[("/billing/*",)] == (30002, "/health", 30)
-    assert routes[("/argocd*",)] == (30080, "/healthz", 30)
+    assert routes == {
+        tuple(route["path_patterns"]): (route["node_port"], route["health_check_path"], 30)
+        for route in contract_routes().values()
+    }
     # Every node is a target of every group.
     nodes = set(deployed_instances(deployed))
     for group in groups.values():
@@ -220,7 +219,7 @@ def security_group(cloud: Cloud, name: str) -> dict:
 def test_node_ports_admit_only_the_alb(deployed: Cloud):
     alb = security_group(deployed, f"{NAME}-alb")["GroupId"]
     nodes = security_group(deployed, f"{NAME}-nodes")
-    for port in (30000, 30001, 30002):
+    for port in sorted(route["node_port"] for route in contract_routes().values()):
         rules = [r for r in nodes["IpPermissions"] if r.get("FromPort") == port and r.get("ToPort") == port]
         assert rules, f"no rule opens {port}"
         for rule in rules:

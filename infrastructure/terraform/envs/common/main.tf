@@ -3,14 +3,22 @@
 locals {
   name       = "cloud-design-${var.environment}"
   ssm_prefix = "/cloud-design/${var.environment}"
-  # ALB path rules to the K3s NodePorts; the NodePorts are fixed in the GitOps tree's Services.
-  routes = {
-    "api-gateway" = { node_port = 30000, path_patterns = ["/api/*"], health_check_path = "/health", priority = 10 }
-    "inventory"   = { node_port = 30001, path_patterns = ["/inventory/*"], health_check_path = "/health", priority = 20 }
-    "billing"     = { node_port = 30002, path_patterns = ["/billing/*"], health_check_path = "/health", priority = 30 }
+  # The workload contract (contract.yaml at the repository root; envs/<env> link this file, so
+  # path.module is envs/<env>): the ALB path rules to the K3s NodePorts and the ECR repositories.
+  # The GitOps tree's Services carry the same NodePorts, checked against it by `make validate`.
+  contract = yamldecode(file("${path.module}/../../../../contract.yaml"))
+  routes = merge(
+    {
+      for name, workload in local.contract.workloads :
+      name => merge(workload.route, { node_port = workload.node_port }) if workload.route != null
+    },
     # Argo CD carries the admin login: only admin_cidr reaches it through the ALB (README, "Argo CD").
-    "argocd" = { node_port = 30080, path_patterns = ["/argocd*"], health_check_path = "/healthz", priority = 40, admin_only = true }
-  }
+    {
+      for name, service in local.contract.platform :
+      name => merge(service.route, { node_port = service.node_port })
+    },
+  )
+  images     = distinct([for workload in local.contract.workloads : workload.image])
   node_names = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
   # Data survives `terraform destroy` only where deletion protection is on (prod).
   disposable = !var.deletion_protection
@@ -43,11 +51,12 @@ module "security_groups" {
 }
 
 module "registry" {
-  source       = "../../modules/registry"
-  name_prefix  = "cloud-design/${var.environment}"
-  keep_images  = var.ecr_keep_images
-  kms_key_arn  = module.kms.key_arn
-  force_delete = local.disposable
+  source           = "../../modules/registry"
+  name_prefix      = "cloud-design/${var.environment}"
+  repository_names = local.images
+  keep_images      = var.ecr_keep_images
+  kms_key_arn      = module.kms.key_arn
+  force_delete     = local.disposable
 }
 
 module "secrets" {

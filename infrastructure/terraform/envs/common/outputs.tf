@@ -25,7 +25,7 @@ output "region" {
 }
 
 output "ecr_repository_urls" {
-  description = "ECR repository URL by image name (api-gateway, inventory-app, billing-app)."
+  description = "ECR repository URL by image name (contract.yaml's workload images)."
   value       = module.registry.repository_urls
 }
 

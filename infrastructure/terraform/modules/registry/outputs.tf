@@ -1,5 +1,5 @@
 output "repository_urls" {
-  description = "Repository URL by image name (api-gateway, inventory-app, billing-app)."
+  description = "Repository URL by image name (var.repository_names)."
   value       = { for name, repo in aws_ecr_repository.this : name => repo.repository_url }
 }
 

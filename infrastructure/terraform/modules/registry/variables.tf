@@ -4,9 +4,8 @@ variable "name_prefix" {
 }
 
 variable "repository_names" {
-  description = "Last segment of each repository name (the Kustomize image names)."
+  description = "Last segment of each repository name (the Kustomize image names; the env root passes contract.yaml's images)."
   type        = list(string)
-  default     = ["api-gateway", "inventory-app", "billing-app"]
 }
 
 variable "keep_images" {
