@@ -115,7 +115,8 @@ def refusal_as_error() -> Iterator[list[str]]:
 
 def gunicorn_app(command: list[str], probes: list[str]) -> dict[str, Any]:
     """Where gunicorn would listen (its config file's bind) and the Flask app's routes."""
-    options = dict(zip(command[1:-1:2], command[2:-1:2], strict=True))
+    flags = command[1:-1]
+    options = dict(zip(flags[::2], flags[1::2], strict=False))
     conf = options.get("--config") or options.get("-c")
     if conf is None:
         raise DescribeError(f"command {command} names no gunicorn config file")
