@@ -2,9 +2,10 @@
 
 `python -m devtools.settings_table --write` rewrites every block between its markers:
 - services/README.md: the environment-variable table (every workload's settings);
-- services/billing/README.md: billing's workloads (start command, port);
-- docs/contract.md: the workloads, the commands, where each declares its settings, the load
-  balancer's routes and the Secrets Manager secrets.
+- services/billing/README.md: billing's workloads (start command, port), its queues and its
+  environment variables;
+- docs/contract.md: the workloads, the commands, where each declares its settings, the queues,
+  the load balancer's routes and the Secrets Manager secrets.
 tests/services/test_readme.py fails when a file and its sources differ. Without --write the
 blocks are printed.
 """
@@ -12,6 +13,7 @@ blocks are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +79,44 @@ def table() -> str:
 
 def _command(item: dict[str, Any]) -> str:
     return " ".join(f'"{part}"' if "(" in part else part for part in item["command"])
+
+
+def billing_settings_table() -> str:
+    """services/billing/README.md: one row per variable, a column per workload built from billing."""
+    billing = [w for w, item in contract()["workloads"].items() if item["source"] == "services/billing"]
+    every = workload_settings()
+    rows: dict[str, Setting] = {}
+    for workload in billing:
+        for setting in every[workload]:
+            rows.setdefault(setting.name, setting)
+    lines = [
+        f"| variable | {' | '.join(billing)} | required | default | meaning |",
+        "|---|" + "---|" * len(billing) + "---|---|---|",
+    ]
+    for name, setting in rows.items():
+        used = " | ".join("yes" if name in {s.name for s in every[w]} else "" for w in billing)
+        default = f"`{setting.default}`" if setting.default is not None else ""
+        lines.append(
+            f"| `{name}` | {used} | {'yes' if setting.required else 'no'} | {default} "
+            f"| {setting.description} |"
+        )
+    return "\n".join(lines)
+
+
+def topology_table(durable_column: bool) -> str:
+    """The queues the code declares (the contract's topology class), for the queue `<q>`."""
+    lines = ["| queue | durable | arguments |" if durable_column else "| queue | arguments |"]
+    lines.append("|---|---|---|" if durable_column else "|---|---|")
+    for item in contract()["workloads"].values():
+        if not item.get("topology"):
+            continue
+        folder_path = str(ROOT / item["source"])
+        if folder_path not in sys.path:
+            sys.path.insert(0, folder_path)
+        for queue, arguments in describe.resolve(item["topology"]["class"])("<q>").declarations():
+            shown = ", ".join(f"`{key}: {json.dumps(value)}`" for key, value in arguments.items()) or "none"
+            lines.append(f"| `{queue}` | yes | {shown} |" if durable_column else f"| `{queue}` | {shown} |")
+    return "\n".join(lines)
 
 
 def billing_workloads_table() -> str:
@@ -172,9 +212,12 @@ class Block:
 BLOCKS = (
     Block(README, "settings-table", table),
     Block(local.SERVICES_DIR / "billing" / "README.md", "workloads-table", billing_workloads_table),
+    Block(local.SERVICES_DIR / "billing" / "README.md", "topology-table", lambda: topology_table(False)),
+    Block(local.SERVICES_DIR / "billing" / "README.md", "settings-table", billing_settings_table),
     Block(ROOT / "docs" / "contract.md", "workloads-table", contract_workloads_table),
     Block(ROOT / "docs" / "contract.md", "commands-table", contract_commands_table),
     Block(ROOT / "docs" / "contract.md", "settings-table", contract_settings_table),
+    Block(ROOT / "docs" / "contract.md", "topology-table", lambda: topology_table(True)),
     Block(ROOT / "docs" / "contract.md", "routes-table", contract_routes_table),
     Block(ROOT / "docs" / "contract.md", "secrets-table", contract_secrets_table),
 )

@@ -63,7 +63,7 @@ def test_declaring_twice_on_the_broker_is_idempotent(billing_world) -> None:
 
 
 def test_readme_settings_table_matches_the_code() -> None:
-    rows = table_rows(README.read_text(), "| variable | API | worker |")
+    rows = table_rows(README.read_text(), "| variable | billing | billing-worker |")  # generated
     documented = {row[0].strip("`"): row for row in rows}
     api = {s.name: s for s in config.API_SETTINGS}
     worker = {s.name: s for s in config.WORKER_SETTINGS}
