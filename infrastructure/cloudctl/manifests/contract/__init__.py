@@ -8,6 +8,7 @@ checks one thing and returns every mismatch as 'file: Kind/name: what is wrong':
 - environment: env vars against the settings the code declares and the values it accepts;
 - probes: ports and probes against where the code listens and the routes it serves;
 - wiring: Services, PDBs, autoscalers, NodePorts and KEDA's queue;
+- secrets: ExternalSecrets read only the contract's Secrets Manager secrets and keys;
 - rabbitmq: the broker's boot definitions against the queues the code declares;
 - network: every call the code makes against the NetworkPolicies;
 - argocd: the load balancer's Argo CD rule reaches the UI.
@@ -18,7 +19,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloudctl.manifests import tree
-from cloudctl.manifests.contract import argocd, environment, network, probes, processes, rabbitmq, wiring
+from cloudctl.manifests.contract import (
+    argocd,
+    environment,
+    network,
+    probes,
+    processes,
+    rabbitmq,
+    secrets,
+    wiring,
+)
 from cloudctl.manifests.contract.env import Env
 from cloudctl.manifests.render import Obj
 
@@ -27,7 +37,7 @@ def check(root: Path, env_name: str, objects: list[Obj]) -> list[str]:
     env = Env(root, env_name, objects)
     env.ask_all()  # every subprocess question up front, in parallel; the checks read the answers
     problems = list(env.problems)
-    for module in (processes, environment, probes, wiring, rabbitmq, network):
+    for module in (processes, environment, probes, wiring, secrets, rabbitmq, network):
         problems += module.check(env)
     return problems
 
