@@ -1,8 +1,9 @@
 """Monthly cost estimate of one environment: its terraform.tfvars against a pinned price table.
 
-Sizes come from the tfvars; the few counts the tfvars do not hold come from the topology that issue 4 fixes
-(TOPOLOGY below); traffic and data volumes are assumptions the caller can change (Usage). Prices are
-on-demand, without free tier, so this is what the account pays once the free tier or credits are gone.
+Sizes come from the tfvars; the few counts the tfvars do not hold come from the topology the
+Terraform modules fix (TOPOLOGY below); traffic and data volumes are assumptions the caller can
+change (Usage). Prices are on-demand, without free tier, so this is what the account pays once the
+free tier or credits are gone.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ PRICE_KEYS = (
     "kms_key_month",
     "ecr_storage_gb_month",
 )
-# Counts fixed by the Terraform modules (issue 4), not by tfvars. root_volume_gb is read from the module.
+# Counts fixed by the Terraform modules, not by tfvars. root_volume_gb is read from the module.
 ROOT_VOLUME = ("infrastructure/terraform/modules/cluster/variables.tf", "root_volume_size_gb")
 TOPOLOGY = {
     "alb_public_ipv4": 2,  # an internet-facing ALB holds one public IPv4 per AZ (2 AZs)

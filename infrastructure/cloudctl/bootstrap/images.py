@@ -149,7 +149,7 @@ def ensure_images(ctx: Context) -> None:
     if ctx.env != "dev":
         raise StepError(
             f"{', '.join(missing)} not in ECR: {ctx.env} never builds; run the promotion first "
-            "(the pipeline's promote-prod job, `cloudctl promote --copy-images --open-mr`) and merge its MR"
+            "(run the pipeline's promote-prod job; promote-copy and promote-mr follow) and merge its MR"
         )
     ctx.say(f"    not in ECR: {', '.join(missing)} (pinned by this checkout's {where})")
     project = gitlab_project(ctx)

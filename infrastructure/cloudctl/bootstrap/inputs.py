@@ -30,7 +30,8 @@ GITLAB_TOKEN = "GITLAB_TOKEN"  # noqa: S105 -- the variable's name
 # Hosts that exist only in documentation (RFC 2606, RFC 6761).
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
 PLACEHOLDER_TLDS = ("invalid", "example")
-# The repository the seed's root.yaml named before the URL became an input.
+# The repository clusters/<env>/root.yaml named before the URL became an input: a fork that still
+# passes it would make Argo CD sync the template's repository, not the fork.
 OLD_PLACEHOLDER = ("gitlab.com", "cloud-design/cloud-design")
 # RFC 5737: TEST-NET-1, -2 and -3 route nowhere.
 DOCUMENTATION_RANGES = tuple(
@@ -96,7 +97,7 @@ def check_repo_url(url: str) -> str:
             f"--repo-url {url}: {host} is a documentation placeholder; give your repository's URL"
         )
     if (host, path.lower()) == OLD_PLACEHOLDER:
-        raise CloudctlError(f"--repo-url {url}: the seed's placeholder repository; give your fork's URL")
+        raise CloudctlError(f"--repo-url {url}: the template's placeholder repository; give your fork's URL")
     return url
 
 

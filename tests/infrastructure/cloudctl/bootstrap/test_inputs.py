@@ -23,9 +23,9 @@ def up(run, repo, *args):
         ("git@git.example.net:acme/movies.git", "git.example.net is a documentation placeholder"),
         ("https://gitlab.invalid/acme/movies.git", "gitlab.invalid is a documentation placeholder"),
         ("ssh://git@code.example/acme/movies.git", "code.example is a documentation placeholder"),
-        ("https://gitlab.com/cloud-design/cloud-design.git", "the seed's placeholder repository"),
-        ("git@gitlab.com:cloud-design/cloud-design.git", "the seed's placeholder repository"),
-        ("https://GitLab.com/cloud-design/cloud-design", "the seed's placeholder repository"),
+        ("https://gitlab.com/cloud-design/cloud-design.git", "the template's placeholder repository"),
+        ("git@gitlab.com:cloud-design/cloud-design.git", "the template's placeholder repository"),
+        ("https://GitLab.com/cloud-design/cloud-design", "the template's placeholder repository"),
     ],
 )
 def test_a_repository_url_that_cannot_be_ours_is_refused(run, repo, standins, ssm, url, why):

@@ -249,8 +249,8 @@ def test_prod_never_builds_and_asks_for_the_promotion(tmp_path, ecr_emulator, re
         images.ensure_images(ctx)
 
     assert str(err.value) == (
-        "inventory-app:0.1.0 not in ECR: prod never builds; run the promotion first (the pipeline's "
-        "promote-prod job, `cloudctl promote --copy-images --open-mr`) and merge its MR"
+        "inventory-app:0.1.0 not in ECR: prod never builds; run the promotion first (run the pipeline's "
+        "promote-prod job; promote-copy and promote-mr follow) and merge its MR"
     )
     assert gitlab.requests == []
 
