@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from pathlib import Path
 from typing import Any
 
 from cloudctl.bootstrap.cluster_secret import PLACEHOLDER
@@ -332,8 +333,9 @@ def _values(placed: Placed) -> Iterator[str]:
         yield from (str(env["value"]) for env in container.get("env") or [] if "value" in env)
 
 
-def check(timeline: Timeline) -> list[str]:
-    """Every reference that waits for something nothing creates in time; one line each."""
+def check(timeline: Timeline, root: Path) -> list[str]:
+    """Every reference that waits for something nothing creates in time; one line each. `root` is
+    the repository being validated: its contract.yaml names the images Terraform creates."""
     problems: list[str] = []
     providers = _providers(timeline)
     homeless: dict[str, list[Placed]] = {}
@@ -378,7 +380,7 @@ def check(timeline: Timeline) -> list[str]:
     problems += _check_dns(timeline, providers)
     problems += _check_projects(timeline)
     problems += timeline.missing_sources
-    problems += _check_images(timeline, tree.ecr_repository_names())
+    problems += _check_images(timeline, tree.ecr_repository_names(root))
     problems += _check_placeholders(timeline)
     return problems
 
@@ -516,8 +518,8 @@ def _check_projects(timeline: Timeline) -> list[str]:
     return problems
 
 
-def rehearse(renderings: dict[str, Rendering], env: str) -> tuple[list[str], int, int]:
-    """(problems, objects on the timeline, references checked) for one cluster."""
+def rehearse(renderings: dict[str, Rendering], env: str, root: Path) -> tuple[list[str], int, int]:
+    """(problems, objects on the timeline, references checked) for one cluster of the repository `root`."""
     timeline = build(renderings, env)
     references = sum(1 for placed in timeline.placed for _ in needs(placed))
-    return check(timeline), len(timeline.placed), references
+    return check(timeline, root), len(timeline.placed), references

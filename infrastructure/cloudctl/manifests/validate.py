@@ -122,7 +122,7 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
 
         if "rehearsal" in stages:
             for env in per_env:
-                problems, objects, references = rehearsal.rehearse(renderings, env)
+                problems, objects, references = rehearsal.rehearse(renderings, env, root)
                 outcome.problems += [f"first sync: {problem}" for problem in problems]
                 if objects == 0 or references == 0:
                     outcome.problems.append(f"first sync {env}: nothing on the timeline to rehearse")

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from cloudctl.manifests import deployed, rehearsal, render
 from cloudctl.manifests.tree import GITOPS_DIRS
+from contract_helpers import contract_root
 from manifest_helpers import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "first-sync-defects"
@@ -40,7 +41,7 @@ def broken(renderings):
         return next(o.doc for o in copied[target].objects if o.kind == kind and o.name == name)
 
     def rehearse(env: str) -> list[str]:
-        return rehearsal.check(rehearsal.build(copied, env))
+        return rehearsal.check(rehearsal.build(copied, env), ROOT)
 
     return copied, edit, rehearse
 
@@ -51,7 +52,7 @@ def only(problems: list[str], *words: str) -> list[str]:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_tree_converges_on_a_first_sync(renderings, env: str):
-    problems, objects, references = rehearsal.rehearse(renderings, env)
+    problems, objects, references = rehearsal.rehearse(renderings, env, ROOT)
     assert objects > 150 and references > 50  # it rehearsed the whole cluster, not nothing
     assert problems == []
 
@@ -200,6 +201,18 @@ def test_an_image_from_a_repository_terraform_does_not_create(broken):
     assert "Terraform creates no ECR repository cloud-design/prod/inventory-app" in problem
 
 
+def test_the_images_are_those_of_the_validated_roots_contract(renderings, tmp_path):
+    """The rehearsal reads the contract.yaml of the tree it validates, not this repository's."""
+
+    def rename(data):
+        data["workloads"]["inventory"]["image"] = data["commands"]["inventory.migrate"]["image"] = "stock-app"
+
+    root = contract_root(tmp_path, rename)
+    problems = rehearsal.check(rehearsal.build(renderings, "dev"), root)
+    (problem,) = only(problems, "Deployment/inventory")
+    assert "Terraform creates no ECR repository cloud-design/dev/inventory-app" in problem
+
+
 def test_a_value_left_as_the_cluster_secret_placeholder(broken):
     _, edit, rehearse = broken
     store = edit("clusters/dev", "ClusterSecretStore", "aws-secrets-manager")
@@ -221,7 +234,7 @@ def test_a_root_template_that_forgets_a_value_leaves_its_placeholder(tmp_path):
         r.target: r
         for r in render.render_all(tree, tmp_path / "work", only=["clusters/dev", "clusters/dev/argocd"])
     }
-    problems = rehearsal.check(rehearsal.build(renderings, "dev"))
+    problems = rehearsal.check(rehearsal.build(renderings, "dev"), tree)
     assert only(problems, "ClusterSecretStore/aws-secrets-manager", "still 'from-cluster-secret:aws_region'")
 
 
@@ -245,5 +258,5 @@ def test_the_cluster_values_cannot_move_into_the_shared_component(tmp_path):
         r.target: r
         for r in render.render_all(tree, tmp_path / "work", only=["clusters/dev", "clusters/dev/argocd"])
     }
-    problems = rehearsal.check(rehearsal.build(renderings, "dev"))
+    problems = rehearsal.check(rehearsal.build(renderings, "dev"), tree)
     assert only(problems, "Application/movies-workloads", "still 'from-cluster-secret:repo_url'")
