@@ -1,19 +1,21 @@
 """A workload or one-shot command describing itself as data, for tools that must not import it.
 
-    python -m common.describe <workload-or-command> [--contract FILE] [--probe PATH ...]
+    python -m common.describe <workload-or-command> [--probe PATH ...] < entry.json
 
 Run with cwd services/<folder> (the image's WORKDIR), PYTHONPATH services and the container's
-environment. Reads the entry of contract.yaml (workloads.<name> or commands.<name>), loads the code
-it names there and prints one JSON object as the last line of stdout:
+environment; stdin is its entry of contract.yaml (workloads.<name> or commands.<name>) as one JSON
+object: cloudctl, which reads contract.yaml, passes it, so this module needs only the standard
+library and the service's own code (PyYAML is in no service's image). It loads the code the entry
+names and prints one JSON object as the last line of stdout:
 
 - settings: every Setting the process loads (name, required, default, description);
 - rejected: {NAME: why} for each value of this environment the code refuses;
 - for a workload: port (where it listens: gunicorn's bind from its gunicorn.conf.py, or the
   health server's port setting), routes (the Flask app's rules; null for a health server) and
   probes ({path: served?} for each --probe), or error (one line) when the code does not start;
-- topology (when the contract names one): the work queue and every (queue, arguments) declared.
+- topology (when the entry names one): the work queue and every (queue, arguments) declared.
 
-Nothing here imports a service by name: the contract names the modules, importlib loads them.
+Nothing here imports a service by name: the entry names the modules, importlib loads them.
 """
 
 from __future__ import annotations
@@ -31,14 +33,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from common import config
 
-CONTRACT = Path(__file__).resolve().parents[2] / "contract.yaml"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -46,24 +44,15 @@ class DescribeError(Exception):
     """The name or the contract entry is unusable (a one-line message)."""
 
 
-def load_contract(path: Path = CONTRACT) -> dict[str, Any]:
+def read_entry(text: str) -> dict[str, Any]:
+    """The contract entry given on stdin: one JSON object."""
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise DescribeError(f"cannot read {path}: {exc}") from None
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DescribeError(f"stdin is not the contract entry as JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise DescribeError(f"{path}: not a mapping")
+        raise DescribeError("stdin is not the contract entry as a JSON object")
     return data
-
-
-def entry(contract: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """contract.yaml's workloads.<name> or commands.<name>."""
-    for section in ("workloads", "commands"):
-        found = (contract.get(section) or {}).get(name)
-        if isinstance(found, dict):
-            return found
-    known = sorted([*(contract.get("workloads") or {}), *(contract.get("commands") or {})])
-    raise DescribeError(f"{name!r} is no workload or command of the contract (known: {', '.join(known)})")
 
 
 def resolve(spec: str) -> Any:
@@ -204,8 +193,7 @@ def describe(name: str, item: Mapping[str, Any], probes: list[str]) -> dict[str,
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("name", help="a workload or command of contract.yaml")
-    parser.add_argument("--contract", type=Path, default=CONTRACT, help="contract.yaml to read")
+    parser.add_argument("name", help="the workload or command the entry on stdin belongs to")
     parser.add_argument("--probe", action="append", default=[], help="a probe path to try (repeatable)")
     args = parser.parse_args(argv)
     # prometheus_client picks its multi-process mode at import, and the services' packages import
@@ -213,7 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="describe-metrics-") as scratch:
         os.environ.setdefault(MULTIPROC_ENV, scratch)
         try:
-            answer = describe(args.name, entry(load_contract(args.contract), args.name), args.probe)
+            if sys.stdin.isatty():
+                raise DescribeError("give the contract entry as JSON on stdin")
+            answer = describe(args.name, read_entry(sys.stdin.read()), args.probe)
         except DescribeError as exc:
             print(f"describe: {exc}", file=sys.stderr)
             raise SystemExit(2) from None

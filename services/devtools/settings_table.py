@@ -24,6 +24,7 @@ from common import describe
 from common.config import Setting
 
 from devtools import local
+from devtools.contract import load_contract
 
 ROOT = local.SERVICES_DIR.parent
 README = local.SERVICES_DIR / "README.md"
@@ -32,7 +33,7 @@ END = "<!-- settings-table:end -->"
 
 
 def contract() -> dict[str, Any]:
-    return describe.load_contract(ROOT / "contract.yaml")
+    return load_contract()
 
 
 def workload_settings() -> dict[str, tuple[Setting, ...]]:
@@ -129,17 +130,26 @@ def billing_workloads_table() -> str:
 
 
 def contract_workloads_table() -> str:
-    """docs/contract.md: every workload's source, command, port, image and NodePort."""
+    """docs/contract.md: every workload's source, command, port, image, NodePort, the variables it
+    requires and the Secrets Manager keys its pods' ExternalSecrets read."""
     lines = [
         "| workload | source folder | Python package | start command (in the image, WORKDIR /app) | port "
-        "| ECR repository | NodePort |",
-        "|---|---|---|---|---|---|---|",
+        "| ECR repository | NodePort | requires | Secrets Manager keys read |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, item in contract()["workloads"].items():
+        requires = ", ".join(f"`{variable}`" for variable in item["requires"]) or "none"
+        secrets = (
+            "; ".join(
+                f"`{secret}`: {', '.join(f'`{key}`' for key in keys)}"
+                for secret, keys in item["secrets"].items()
+            )
+            or "none"
+        )
         lines.append(
             f"| {name} | {item['source']} | `{item['package']}` | `{_command(item)}` "
             f"| {item['container_port']} | `cloud-design/<env>/{item['image']}` "
-            f"| {item['node_port'] or 'none'} |"
+            f"| {item['node_port'] or 'none'} | {requires} | {secrets} |"
         )
     return "\n".join(lines)
 

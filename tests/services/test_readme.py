@@ -30,11 +30,15 @@ def test_a_contract_change_makes_the_docs_stale(monkeypatch) -> None:
     changed = copy.deepcopy(settings_table.contract())
     changed["workloads"]["inventory"]["node_port"] = 30005
     changed["secrets"]["rabbitmq"]["keys"].append("tls_key")
+    changed["workloads"]["inventory"]["requires"].append("PGPASSWORD")
+    changed["workloads"]["api-gateway"]["secrets"] = {"rabbitmq": ["username"]}
     monkeypatch.setattr(settings_table, "contract", lambda: changed)
     path = settings_table.ROOT / "docs" / "contract.md"
     regenerated = settings_table.generated(path, path.read_text())
     assert "| inventory | `/inventory/*` | 30005 |" in regenerated
     assert "`username`, `password`, `erlang_cookie`, `tls_key`" in regenerated
+    assert "| 30005 | `DATABASE_URL`, `PGPASSWORD` |" in regenerated
+    assert "| 30000 | `INVENTORY_URL`, `BILLING_URL` | `rabbitmq`: `username` |" in regenerated
 
 
 def test_a_file_without_its_markers_is_refused() -> None:

@@ -8,7 +8,9 @@ checks one thing and returns every mismatch as 'file: Kind/name: what is wrong':
 - environment: env vars against the settings the code declares and the values it accepts;
 - probes: ports and probes against where the code listens and the routes it serves;
 - wiring: Services, PDBs, autoscalers, NodePorts and KEDA's queue;
-- secrets: ExternalSecrets read only the contract's Secrets Manager secrets and keys;
+- requires: each workload's `requires` is exactly the settings its code requires;
+- secrets: ExternalSecrets read only the contract's Secrets Manager secrets and keys, and each
+  workload's pods exactly the secrets and keys of its `secrets`;
 - rabbitmq: the broker's boot definitions against the queues the code declares;
 - network: every call the code makes against the NetworkPolicies;
 - argocd: the load balancer's Argo CD rule reaches the UI.
@@ -26,6 +28,7 @@ from cloudctl.manifests.contract import (
     probes,
     processes,
     rabbitmq,
+    requires,
     secrets,
     wiring,
 )
@@ -37,7 +40,7 @@ def check(root: Path, env_name: str, objects: list[Obj]) -> list[str]:
     env = Env(root, env_name, objects)
     env.ask_all()  # every subprocess question up front, in parallel; the checks read the answers
     problems = list(env.problems)
-    for module in (processes, environment, probes, wiring, secrets, rabbitmq, network):
+    for module in (processes, environment, requires, probes, wiring, secrets, rabbitmq, network):
         problems += module.check(env)
     return problems
 

@@ -1,8 +1,9 @@
 """What the services' code says about itself, asked in a subprocess (`python -m common.describe`).
 
-cloudctl imports nothing from services/: each workload or command describes its settings, the
-values of a given environment it rejects, where it listens, which probe paths it serves and the
-queues it declares, as JSON (services/common/describe.py). The same code with the same
+cloudctl imports nothing from services/: given its contract.yaml entry as JSON on stdin, each
+workload or command describes its settings, the values of a given environment it rejects, where it
+listens, which probe paths it serves and the queues it declares, as JSON
+(services/common/describe.py). The same code with the same
 environment answers the same, so each question is asked once per process, and the questions of
 one check run are asked in parallel.
 """
@@ -25,6 +26,7 @@ from cloudctl.manifests.contract import spec
 class Question:
     name: str  # a workload or command of contract.yaml
     source: str  # services/<folder>: the image's WORKDIR
+    entry_json: str  # its contract.yaml entry, handed to common.describe on stdin
     environ: tuple[tuple[str, str], ...]  # the container's environment
     probes: tuple[str, ...]  # probe paths to try (workloads only)
 
@@ -33,7 +35,7 @@ _ANSWERS: dict[tuple[str, Question], dict[str, Any]] = {}
 
 
 def question(item: spec.Workload | spec.Command, environ: dict[str, str], probes: list[str]) -> Question:
-    return Question(item.name, item.source, tuple(sorted(environ.items())), tuple(probes))
+    return Question(item.name, item.source, item.entry_json, tuple(sorted(environ.items())), tuple(probes))
 
 
 def ask(root: Path, asked: Question) -> dict[str, Any]:
@@ -54,11 +56,14 @@ def ask_all(root: Path, questions: list[Question]) -> None:
 
 def _run(root: Path, asked: Question) -> dict[str, Any]:
     services = root / "services"
-    command = [sys.executable, "-m", "common.describe", asked.name, "--contract", str(root / spec.FILE)]
+    # The entry goes in as JSON on stdin: common.describe reads no YAML (PyYAML is in no service's
+    # image, and common/ is copied into each).
+    command = [sys.executable, "-m", "common.describe", asked.name]
     for path in asked.probes:
         command += ["--probe", path]
     result = subprocess.run(
         command,
+        input=asked.entry_json,
         capture_output=True,
         text=True,
         cwd=root / asked.source,

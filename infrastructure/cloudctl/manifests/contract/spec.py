@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ class Workload:
     container_port: int
     node_port: int | None
     route: Route | None
+    requires: tuple[str, ...]  # the settings the code cannot start without (checked: requires)
+    secrets: dict[str, tuple[str, ...]]  # Secrets Manager secret -> the keys its pods' Secrets read
+    entry_json: str  # its contract.yaml entry as JSON: what common.describe reads on stdin
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Command:
     name: str  # python -m <name>
     source: str
     image: str | None  # None: any of the workloads' images
+    entry_json: str  # its contract.yaml entry as JSON: what common.describe reads on stdin
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,39 @@ def _parse(path: Path, data: Any) -> Contract:
             bool(table.get("admin_only", False)),
         )
 
+    secrets = {
+        name: Secret(
+            name,
+            tuple(field(item, "keys", list, f"secrets.{name}")),
+            field(item, "holds", str, f"secrets.{name}"),
+        )
+        for name, item in field(data, "secrets", dict, "").items()
+    }
+
+    def secrets_read(table: Any, at: str) -> dict[str, tuple[str, ...]]:
+        """A workload's {secret: [keys]}: each secret and key one of the secrets section's."""
+        read = {}
+        for name, keys in field(table, "secrets", dict, at).items():
+            if not isinstance(keys, list):
+                raise CloudctlError(f"{where}: {at}.secrets.{name} is not a list of keys")
+            if name not in secrets:
+                raise CloudctlError(f"{where}: {at}.secrets.{name} is no secret of the secrets section")
+            if unknown := [k for k in keys if k not in secrets[name].keys]:
+                raise CloudctlError(
+                    f"{where}: {at}.secrets.{name}: {', '.join(map(str, unknown))} is no key of "
+                    f"secrets.{name} ({', '.join(secrets[name].keys)})"
+                )
+            read[name] = tuple(keys)
+        return read
+
     workloads = {}
     for name, item in field(data, "workloads", dict, "").items():
         at = f"workloads.{name}"
         node_port = field(item, "node_port", (int, type(None)), at)
         raw_route = field(item, "route", (dict, type(None)), at)
+        requires = field(item, "requires", list, at)
+        if not all(isinstance(r, str) for r in requires):
+            raise CloudctlError(f"{where}: {at}.requires is not a list of variable names")
         workloads[name] = Workload(
             name,
             field(item, "source", str, at),
@@ -104,6 +137,9 @@ def _parse(path: Path, data: Any) -> Contract:
             field(item, "container_port", int, at),
             node_port,
             None if raw_route is None else route(raw_route, f"{at}.route"),
+            tuple(requires),
+            secrets_read(item, at),
+            json.dumps(item, sort_keys=True),
         )
         if (node_port is None) != (raw_route is None):
             raise CloudctlError(f"{where}: {at}: a node_port needs a route and a route a node_port")
@@ -112,16 +148,9 @@ def _parse(path: Path, data: Any) -> Contract:
             name,
             field(item, "source", str, f"commands.{name}"),
             field(item, "image", (str, type(None)), f"commands.{name}"),
+            json.dumps(item, sort_keys=True),
         )
         for name, item in field(data, "commands", dict, "").items()
-    }
-    secrets = {
-        name: Secret(
-            name,
-            tuple(field(item, "keys", list, f"secrets.{name}")),
-            field(item, "holds", str, f"secrets.{name}"),
-        )
-        for name, item in field(data, "secrets", dict, "").items()
     }
     argocd = field(field(data, "platform", dict, ""), "argocd", dict, "platform")
     for command in commands.values():

@@ -3,6 +3,7 @@ their settings, rejected values, ports, routes and queues without importing them
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,13 +65,48 @@ def test_a_command_describes_its_settings_only():
     assert "PGPASSWORD" in {s["name"] for s in answer["settings"]}
 
 
-def test_an_unknown_name_fails_in_one_line():
-    answer = code.ask(ROOT, code.Question("web", "services", (), ()))
+def test_an_entry_naming_no_settings_fails_in_one_line():
+    entry = json.dumps({"settings": "common.config:LOG_LEVELS"})
+    answer = code.ask(ROOT, code.Question("web", "services", entry, (), ()))
     assert answer == {
-        "error": "common.describe web failed: describe: 'web' is no workload or command of the contract "
-        "(known: api-gateway, billing, billing-worker, billing.migrate, common.provision, inventory, "
-        "inventory.migrate)"
+        "error": "common.describe web failed: describe: settings 'common.config:LOG_LEVELS' name no "
+        "common.config.Setting"
     }
+
+
+def describe_cli(stdin: str, *args: str, block_yaml: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -m common.describe` as a person runs it, in services/inventory (the image's WORKDIR)."""
+    blocked = "import sys; sys.modules['yaml'] = None; " if block_yaml else ""
+    run = f"{blocked}import runpy; runpy.run_module('common.describe', run_name='__main__')"
+    return subprocess.run(
+        [sys.executable, "-c", run, "inventory", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "services/inventory",
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT / "services"),
+            "DATABASE_URL": "postgresql://h/i",
+        },
+        check=False,
+    )
+
+
+def test_describe_reads_its_entry_as_json_and_never_yaml():
+    """PyYAML is in no service's image: with it made unimportable, describe still answers."""
+    entry = spec.load(ROOT).workloads["inventory"].entry_json
+    done = describe_cli(entry, "--probe", "/ready", block_yaml=True)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (answer["port"], answer["probes"]) == (8080, {"/ready": True})
+
+
+def test_describe_without_a_json_entry_is_one_line():
+    done = describe_cli("workloads: {}")
+    assert done.returncode == 2
+    assert done.stderr.startswith("describe: stdin is not the contract entry as JSON: ")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_each_question_is_asked_once_per_process():
