@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -131,15 +132,14 @@ def _repo_root(path: Path) -> Path:
 def run_diff(args: argparse.Namespace) -> int:
     repo = _repo_root(args.repo)
     base_sha = render.resolve(repo, args.base)
-    with render.checkout(repo, base_sha) as tree:
-        base = render.render_tree(tree)
-    if args.head:
-        head_sha = render.resolve(repo, args.head)
-        with render.checkout(repo, head_sha) as tree:
-            head = render.render_tree(tree)
-        head_label = head_sha[:12]
-    else:
-        head, head_label = render.render_tree(repo), "working tree"
+    with contextlib.ExitStack() as checkouts:
+        if args.head:
+            head_sha = render.resolve(repo, args.head)
+            head_tree, head_label = checkouts.enter_context(render.checkout(repo, head_sha)), head_sha[:12]
+        else:
+            head_tree, head_label = repo, "working tree"
+        base_tree = checkouts.enter_context(render.checkout(repo, base_sha))
+        base, head = manifest_diff.render_pair(base_tree, head_tree)
     diffs = manifest_diff.diff_trees(base, head)
     formatter = manifest_diff.as_markdown if args.format == "markdown" else manifest_diff.as_text
     text = formatter(diffs, f"{args.base} ({base_sha[:12]})", head_label)

@@ -11,11 +11,16 @@ import copy
 import difflib
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cloudctl.delivery import render
+from cloudctl.manifests.contract import spec
+
 Key = tuple[str, str, str]  # kind, namespace, name
+Rendered = dict[str, list[dict[str, Any]]]  # target -> its objects
 
 
 @dataclass
@@ -57,6 +62,14 @@ def redact(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _text(obj: dict[str, Any]) -> list[str]:
     return yaml.safe_dump(redact(obj), sort_keys=True, default_flow_style=False).splitlines(keepends=True)
+
+
+def render_pair(base_tree: Path, head_tree: Path) -> tuple[Rendered, Rendered]:
+    """Both revisions rendered. A base older than contract.yaml (the merge request that adds it is
+    diffed against such a base) has no ECR image names of its own: its render borrows the head's
+    contract.yaml, so the diff shows the tree's changes rather than failing on the missing file."""
+    contract_root = None if (base_tree / spec.FILE).is_file() else head_tree
+    return render.render_tree(base_tree, contract_root), render.render_tree(head_tree)
 
 
 def diff_trees(

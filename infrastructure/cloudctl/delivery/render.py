@@ -38,10 +38,11 @@ def loose_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def render_tree(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """Target (kustomization folder or loose file, relative to root) -> its Kubernetes objects."""
+def render_tree(root: Path, contract_root: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Target (kustomization folder or loose file, relative to root) -> its Kubernetes objects.
+    `contract_root`: the tree whose contract.yaml names the ECR images (default: root)."""
     with tempfile.TemporaryDirectory(prefix="cloudctl-render-") as work:
-        renderings = manifests_render.render_all(root, Path(work))
+        renderings = manifests_render.render_all(root, Path(work), contract_root=contract_root)
     rendered = {r.target: [o.doc for o in r.objects] for r in renderings if r.target.startswith(DIFF_ROOTS)}
     for file in loose_files(root):
         try:

@@ -167,7 +167,7 @@ def _build(kubectl: Path, work: Path, folder: str, target: str, local_to_url: di
     return rendering
 
 
-def _bridge(kubectl: Path, root: Path, work: Path, local_to_url: dict[str, str]) -> dict[str, Obj]:
+def _bridge(kubectl: Path, contract_root: Path, work: Path, local_to_url: dict[str, str]) -> dict[str, Obj]:
     """For each cluster whose root.yaml holds an ApplicationSet: write its generated root
     Application's and then every child Application's `kustomize` field into the folders they
     build. Returns {cluster folder: the generated root Application}."""
@@ -183,7 +183,7 @@ def _bridge(kubectl: Path, root: Path, work: Path, local_to_url: dict[str, str])
         folder = root_yaml.parent.relative_to(work).as_posix()
         environment = folder.split("/")[-1]
         app = bridge.generate(
-            appsets[0], cluster_secret.example(environment, tree.ecr_repository_names(root))
+            appsets[0], cluster_secret.example(environment, tree.ecr_repository_names(contract_root))
         )
         roots[folder] = Obj(app, f"{folder}/{ROOT_FILE}")
         applied = {folder: app}
@@ -209,15 +209,18 @@ def _apply_source(work: Path, app: dict[str, Any], where: str) -> None:
     bridge.apply_kustomize(kustomization, source.get("kustomize") or {})
 
 
-def render_all(root: Path, work: Path, only: list[str] | None = None) -> list[Rendering]:
-    """Render every kustomization (or only those named) and every otherwise unused component."""
+def render_all(
+    root: Path, work: Path, only: list[str] | None = None, contract_root: Path | None = None
+) -> list[Rendering]:
+    """Render every kustomization (or only those named) and every otherwise unused component.
+    The cluster Secret's ECR images are those of `contract_root`'s contract.yaml (default: root's)."""
     kubectl = tree.kubectl()  # the tool's own pinned kubectl, whatever tree is checked
     kustomizations, components = discover(root)
     if not kustomizations:
         raise CloudctlError(f"no {tree.KUSTOMIZATION} under {', '.join(tree.GITOPS_DIRS)}: nothing to render")
     local_to_url = _prepare_copy(root, work / "tree", work / "cache")
     copy = work / "tree"
-    roots = _bridge(kubectl, root, copy, local_to_url)
+    roots = _bridge(kubectl, root if contract_root is None else contract_root, copy, local_to_url)
     jobs = [(k, k) for k in kustomizations]
     jobs += [(_harness(copy, c), c) for c in components if c not in _referenced_components(copy, components)]
     if only:

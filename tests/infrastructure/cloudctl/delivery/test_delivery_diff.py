@@ -155,3 +155,78 @@ def test_markdown_stays_within_the_note_budget():
 
 def test_loose_files_are_those_outside_any_kustomization(repo):
     assert render.loose_files(repo) == ["clusters/dev/root.yaml"]
+
+
+# A cluster whose root.yaml is an ApplicationSet: the render generates its root Application from
+# the cluster Secret, whose ECR image annotations come from contract.yaml.
+ROOT_APPSET = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: root, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - clusters: {selector: {matchLabels: {cloud-design.io/environment: dev}}}
+  template:
+    metadata: {name: root}
+    spec:
+      project: platform
+      source:
+        repoURL: '{{ index .metadata.annotations "repo_url" }}'
+        path: clusters/dev
+        kustomize:
+          patches:
+            - target: {kind: ConfigMap, name: cluster}
+              patch: |-
+                - op: replace
+                  path: /data/ecr_api_gateway
+                  value: '{{ index .metadata.annotations "ecr_api_gateway" }}'
+      destination: {server: https://kubernetes.default.svc, namespace: argocd}
+"""
+CLUSTER = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: cluster, namespace: argocd}
+data: {ecr_api_gateway: from-cluster-secret:ecr_api_gateway, tag: "{tag}"}
+"""
+
+
+def test_a_base_without_contract_yaml_renders_with_the_heads(repo, capsys):
+    """The merge request that adds contract.yaml is diffed against a base without it."""
+    write(
+        repo,
+        {
+            "clusters/dev/root.yaml": ROOT_APPSET,
+            "clusters/dev/cluster.yaml": CLUSTER.replace("{tag}", "1"),
+            "clusters/dev/kustomization.yaml": "resources: [root.yaml, cluster.yaml]\n",
+        },
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a cluster rendered from its ApplicationSet, no contract.yaml yet")
+    write(
+        repo,
+        {
+            "contract.yaml": (REPO_ROOT / "contract.yaml").read_text(),
+            "clusters/dev/cluster.yaml": CLUSTER.replace("{tag}", "2"),
+        },
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "contract.yaml")
+
+    assert run("diff", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD") == 0
+    out = capsys.readouterr().out
+    assert "clusters/dev: +0 ~1 -0" in out  # the ConfigMap's tag; the generated root is the same
+    assert re.search(r"^-\s+tag: '1'$", out, re.M) and re.search(r"^\+\s+tag: '2'$", out, re.M)
+    # unchanged: the base's cluster Secret names the head's ECR images
+    assert re.search(r"^ \s+ecr_api_gateway: \S+/cloud-design/dev/api-gateway$", out, re.M)
+
+
+def test_without_contract_yaml_at_either_revision_the_render_fails_in_one_line(repo):
+    write(
+        repo,
+        {
+            "clusters/dev/root.yaml": ROOT_APPSET,
+            "clusters/dev/cluster.yaml": CLUSTER.replace("{tag}", "1"),
+            "clusters/dev/kustomization.yaml": "resources: [root.yaml, cluster.yaml]\n",
+        },
+    )
+    with pytest.raises(CloudctlError, match=r"contract.yaml: cannot read the contract"):
+        run("diff", "--repo", str(repo), "--base", "HEAD")
