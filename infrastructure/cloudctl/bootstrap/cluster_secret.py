@@ -80,10 +80,9 @@ def manifest(env: str, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def example(
-    env: str, images: tuple[str, ...] = ("api-gateway", "inventory-app", "billing-app")
-) -> dict[str, Any]:
+def example(env: str, images: tuple[str, ...]) -> dict[str, Any]:
     """What `cloudctl up` would write, with AWS's documentation account: for offline renders only.
+    `images`: the ECR repositories' last segments, contract.yaml's (`tree.ecr_repository_names`).
 
     `make validate` and the first-sync rehearsal render the root ApplicationSet against this, the
     way Argo CD renders it against the real Secret. It is never applied to a cluster.

@@ -17,10 +17,15 @@ import boto3
 from botocore.stub import Stubber
 from cloudctl.bootstrap.context import Aws
 from cloudctl.bootstrap.state_adopt import STATE_RESOURCES
+from cloudctl.manifests import tree
 
 HERE = Path(__file__).resolve().parent
 REAL_ROOT = Path(__file__).resolve().parents[3]
 ENV = "dev"
+# contract.yaml's ECR images: in its order (the images Component), and in name order (Terraform's
+# ecr_repository_urls map, which the images step reads).
+CONTRACT_IMAGES = tree.ecr_repository_names(REAL_ROOT)
+IMAGES = tuple(sorted(CONTRACT_IMAGES))
 
 # Canned `terraform output -json`, in the shape terraform 1.x prints (value, type, sensitive).
 ALB = "cloud-design-dev-alb-1234567890.eu-west-1.elb.amazonaws.com"
@@ -30,10 +35,9 @@ ENV_OUTPUTS = {
     "cluster_name": {"sensitive": False, "type": "string", "value": "cloud-design-dev"},
     "ecr_repository_urls": {
         "sensitive": False,
-        "type": ["object", {"api-gateway": "string", "billing-app": "string", "inventory-app": "string"}],
+        "type": ["object", dict.fromkeys(IMAGES, "string")],
         "value": {
-            name: f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/dev/{name}"
-            for name in ("api-gateway", "billing-app", "inventory-app")
+            name: f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/cloud-design/dev/{name}" for name in IMAGES
         },
     },
     "kubeconfig_parameter": {"sensitive": False, "type": "string", "value": "/cloud-design/dev/kubeconfig"},
@@ -48,15 +52,10 @@ ENV_OUTPUTS = {
     "kubeconfig_placeholder": {"sensitive": False, "type": "string", "value": "pending"},
 }
 MASTER = "i-0fedcba9876543210"
-IMAGES = ("api-gateway", "billing-app", "inventory-app")
 # overlays/<env>/images/kustomization.yaml: tags only; the registry comes from the cluster Secret.
-IMAGES_FIXTURE = """apiVersion: kustomize.config.k8s.io/v1alpha1
-kind: Component
-images:
-  - {name: api-gateway, newTag: 0.1.0}
-  - {name: inventory-app, newTag: 0.1.0}
-  - {name: billing-app, newTag: 0.1.0}
-"""
+IMAGES_FIXTURE = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nimages:\n" + "".join(
+    f"  - {{name: {name}, newTag: 0.1.0}}\n" for name in CONTRACT_IMAGES
+)
 REPO_URL = "https://gitlab.com/acme/movies.git"
 ADMIN_CIDR = "198.18.7.42/32"
 # What every up test passes: the inputs git does not hold.

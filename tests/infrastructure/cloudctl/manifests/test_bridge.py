@@ -10,8 +10,10 @@ import pytest
 import yaml
 from cloudctl.bootstrap import cluster_secret
 from cloudctl.errors import CloudctlError
-from cloudctl.manifests import bridge
+from cloudctl.manifests import bridge, tree
 from manifest_helpers import ENVS, ROOT, find
+
+IMAGES = tree.ecr_repository_names(ROOT)  # contract.yaml's
 
 
 def root_appset(env: str) -> dict:
@@ -21,7 +23,7 @@ def root_appset(env: str) -> dict:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_root_application_is_generated_from_the_secret_of_its_environment(env):
-    secret = cluster_secret.example(env)
+    secret = cluster_secret.example(env, IMAGES)
     app = bridge.generate(root_appset(env), secret)
     annotations = secret["metadata"]["annotations"]
     assert (app["kind"], app["metadata"]) == ("Application", {"name": "root", "namespace": "argocd"})
@@ -42,11 +44,11 @@ def test_the_root_application_is_generated_from_the_secret_of_its_environment(en
 
 def test_the_other_environment_s_secret_generates_nothing():
     with pytest.raises(CloudctlError, match="ApplicationSet root: its generators select no cluster Secret"):
-        bridge.generate(root_appset("dev"), cluster_secret.example("prod"))
+        bridge.generate(root_appset("dev"), cluster_secret.example("prod", IMAGES))
 
 
 def test_a_missing_annotation_fails_as_missingkey_error_does():
-    secret = cluster_secret.example("dev")
+    secret = cluster_secret.example("dev", IMAGES)
     del secret["metadata"]["annotations"]["aws_region"]
     with pytest.raises(
         CloudctlError, match="ApplicationSet root: the cluster Secret has no annotation aws_region"
@@ -58,7 +60,7 @@ def test_a_template_expression_it_does_not_know_is_an_error_not_a_pass():
     appset = root_appset("dev")
     appset["spec"]["template"]["spec"]["source"]["path"] = "clusters/{{ .name }}"
     with pytest.raises(CloudctlError, match=r"template expression \{\{ \.name \}\} is not rehearsed offline"):
-        bridge.generate(appset, cluster_secret.example("dev"))
+        bridge.generate(appset, cluster_secret.example("dev", IMAGES))
 
 
 def test_kustomize_images_and_patches_are_written_as_argo_cd_writes_them(tmp_path):
@@ -85,7 +87,7 @@ def test_kustomize_images_and_patches_are_written_as_argo_cd_writes_them(tmp_pat
 def test_cloudctl_applies_root_yaml_as_the_root_renders_it_later(env, rendered):
     """The first apply fills the AppProject's placeholder itself; Argo CD's first sync of the same
     file must then change nothing, or it would flap between the two."""
-    values = cluster_secret.example(env)["metadata"]["annotations"]
+    values = cluster_secret.example(env, IMAGES)["metadata"]["annotations"]
     applied = cluster_secret.root_objects((ROOT / f"clusters/{env}/root.yaml").read_text(), values)
     assert [(d["kind"], d["metadata"]["name"]) for d in applied] == [
         ("AppProject", "platform"),
@@ -104,7 +106,7 @@ def test_root_objects_refuses_a_placeholder_it_has_no_value_for():
 
 
 def test_the_cluster_secret_is_argo_cd_s_in_cluster_entry():
-    secret = cluster_secret.example("dev")
+    secret = cluster_secret.example("dev", IMAGES)
     assert secret["metadata"]["labels"] == {
         "argocd.argoproj.io/secret-type": "cluster",
         cluster_secret.ENVIRONMENT_LABEL: "dev",

@@ -10,6 +10,7 @@ import sys
 import pytest
 from cloudctl.errors import CloudctlError
 from cloudctl.manifests import contract, deployed, render, tree
+from cloudctl.manifests.contract import spec
 from manifest_helpers import ROOT, find
 
 
@@ -87,7 +88,9 @@ def test_the_argocd_ui_is_served_where_the_load_balancer_looks(tmp_path):
     assert contract.check_argocd(objects) == []
     service = find(objects, "Service", "argocd-server").doc["spec"]
     assert service["type"] == "NodePort"
-    assert [p["nodePort"] for p in service["ports"] if p["name"] == "http"] == [30080]
+    assert [p["nodePort"] for p in service["ports"] if p["name"] == "http"] == [
+        spec.load(ROOT).argocd_node_port
+    ]
     params = find(objects, "ConfigMap", "argocd-cmd-params-cm").doc["data"]
     assert params == {"server.insecure": "true", "server.rootpath": "/argocd"}
     assert (

@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 from cloudctl.bootstrap import cluster_secret
+from cloudctl.manifests import tree
 from manifest_helpers import ENVS, ROOT, find
 
 
@@ -32,7 +33,9 @@ def test_images_component_holds_only_the_tags(env):
     path = ROOT / f"overlays/{env}/images/kustomization.yaml"
     doc = yaml.safe_load(path.read_text())
     assert doc["kind"] == "Component" and set(doc) == {"apiVersion", "kind", "images"}
-    assert [i["name"] for i in doc["images"]] == ["api-gateway", "inventory-app", "billing-app"]
+    assert [i["name"] for i in doc["images"]] == list(
+        tree.ecr_repository_names(ROOT)
+    )  # contract.yaml's order
     for image in doc["images"]:
         assert set(image) == {"name", "newTag"}  # the repository comes from the cluster Secret
         assert image["newTag"] != "latest"
@@ -73,7 +76,7 @@ def test_the_account_specific_patterns_find_what_they_are_for():
 
 def test_every_application_of_ours_gets_the_repository_of_the_cluster_secret(rendered):
     for env in ENVS:
-        wanted = cluster_secret.example(env)["metadata"]["annotations"]
+        wanted = cluster_secret.example(env, tree.ecr_repository_names(ROOT))["metadata"]["annotations"]
         sources = [
             o.doc["spec"]["source"]
             for o in rendered[f"clusters/{env}"].objects
