@@ -1,19 +1,18 @@
-# Services: local stack, service tests, benchmark. Ports: gateway 3000, inventory 8081,
-# billing 8082, worker health 8083; PostgreSQL and RabbitMQ from PGHOST/PGPORT and AMQP_URL,
+# Services: local stack, service tests, benchmark. Ports: api-gateway 3000, inventory 8081,
+# billing 8082, billing-worker health 8083; PostgreSQL and RabbitMQ from PGHOST/PGPORT and AMQP_URL,
 # 127.0.0.1 by default (services/devtools/local.py, services/README.md).
 SERVICES_DIR := $(ROOT)/services
+
+# Each workload of contract.yaml, started with its `command` in its `source` folder: devtools.procfile
+# writes the Procfile honcho runs (the local ports and settings are devtools/local.py's).
+DEV_PROCFILE := $(ROOT)/.build/Procfile
 
 .PHONY: dev
 dev: $(VENV)/.synced ## run the whole system locally (gateway :3000); Ctrl-C stops it
 	$(ROOT)/.ci/ensure-services
 	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.bootstrap
-	@echo "gateway   http://127.0.0.1:3000/api/movies"
-	@echo "inventory http://127.0.0.1:8081/movies"
-	@echo "billing   http://127.0.0.1:8082/orders?user_id=1"
-	@echo "worker    http://127.0.0.1:8083/health"
-	cd $(SERVICES_DIR) && eval "$$($(BIN)/python -m devtools.local)" \
-	  && export INVENTORY_DATABASE_URL BILLING_DATABASE_URL AMQP_URL \
-	  && PYTHONPATH=$(SERVICES_DIR) exec $(BIN)/honcho start -f Procfile
+	cd $(SERVICES_DIR) && PYTHONPATH=$(SERVICES_DIR) $(BIN)/python -m devtools.procfile $(DEV_PROCFILE)
+	exec $(BIN)/honcho start -f $(DEV_PROCFILE) -d $(SERVICES_DIR)
 
 .PHONY: test-services
 test-services: $(VENV)/.synced ## service tests on the real PostgreSQL and RabbitMQ

@@ -3,9 +3,10 @@
 wrk (2 threads, 32 keep-alive connections) drives GET /movies directly on inventory, GET
 /api/movies and POST /api/orders through the gateway; during the POST run one more client times
 orders from POST to reading `completed`. Rounds interleave: round 1 of every path, then round 2.
-Each round starts the stack with the tree's own devtools.bootstrap, devtools.local and Procfile
-under honcho (what `make dev` runs), so `--compare REV` runs a git worktree of REV the same way,
-alternating with this tree. A benchmark, never a test: the report states machine and load.
+Each round starts the stack with the tree's own devtools.bootstrap and Procfile (devtools.procfile's
+from contract.yaml; a tree from before it, its services/Procfile) under honcho (what `make dev`
+runs), so `--compare REV` runs a git worktree of REV the same way, alternating with this tree.
+A benchmark, never a test: the report states machine and load.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from devtools.bench_report import CONNECTIONS, Run
 
 BIN = Path(sys.executable).parent
 ROOT = local.SERVICES_DIR.parent
-ROUTES = {  # each path's process and URL path
+ROUTES = {  # each path's workload and URL path
     "inventory GET": ("inventory", "/movies"),
-    "gateway GET": ("gateway", "/api/movies"),
-    "gateway POST": ("gateway", "/api/orders"),  # with post_order.lua
+    "gateway GET": ("api-gateway", "/api/movies"),
+    "gateway POST": ("api-gateway", "/api/orders"),  # with post_order.lua
 }
 # The Procfile's processes, told apart by their command lines: the CPU table's groups.
 COMMANDS = {
@@ -65,20 +66,27 @@ def stack(services: Path, log):
     pid of each Procfile process."""
     env = {**os.environ, "PYTHONPATH": str(services), "PATH": f"{BIN}:{os.environ['PATH']}"}
     run(sys.executable, "-m", "devtools.bootstrap", cwd=services, env=env)
-    for line in run(sys.executable, "-m", "devtools.local", cwd=services, env=env).splitlines():
-        key, _, value = line.partition("=")  # shell assignments, as `make dev` evals them
-        env[key] = "".join(shlex.split(value))
-    honcho = processes.start([str(BIN / "honcho"), "start", "-f", "Procfile"], services, env, log)
-    try:
-        for process in local.PORTS:
-            processes.wait_healthy(honcho, local.url(process) + "/health", timeout=60)
-        pids = {"honcho": honcho.pid}
-        for pid, command in cpu.descendants(honcho.pid).items():  # a master before its workers
-            for name in (name for name, mark in COMMANDS.items() if mark in command):
-                pids.setdefault(name, pid)
-        yield pids
-    finally:
-        processes.stop(honcho)
+    with tempfile.TemporaryDirectory(prefix="bench-procfile-") as scratch:
+        procfile = services / "Procfile"  # a tree from before devtools.procfile: its own, make dev's env
+        if (services / "devtools" / "procfile.py").is_file():
+            procfile = Path(scratch) / "Procfile"
+            run(sys.executable, "-m", "devtools.procfile", str(procfile), cwd=services, env=env)
+        else:
+            for line in run(sys.executable, "-m", "devtools.local", cwd=services, env=env).splitlines():
+                key, _, value = line.partition("=")  # shell assignments, as its `make dev` evals them
+                env[key] = "".join(shlex.split(value))
+        start = [str(BIN / "honcho"), "start", "-f", str(procfile), "-d", str(services)]
+        honcho = processes.start(start, services, env, log)
+        try:
+            for process in local.PORTS:
+                processes.wait_healthy(honcho, local.url(process) + "/health", timeout=60)
+            pids = {"honcho": honcho.pid}
+            for pid, command in cpu.descendants(honcho.pid).items():  # a master before its workers
+                for name in (name for name, mark in COMMANDS.items() if mark in command):
+                    pids.setdefault(name, pid)
+            yield pids
+        finally:
+            processes.stop(honcho)
 
 
 def billing_db(query: str, *args: object) -> tuple:
@@ -90,7 +98,7 @@ def billing_db(query: str, *args: object) -> tuple:
 
 def time_orders(first_user: int, stop: threading.Event) -> list[float]:
     """One client: POST an order (movie 2; wrk's are movie 1), poll it every 2 ms until decided."""
-    gateway, latencies = local.url("gateway"), []
+    gateway, latencies = local.url("api-gateway"), []
     while not stop.is_set():
         body = json.dumps({"user_id": first_user + len(latencies), "movie_id": 2, "price": "1.00"}).encode()
         post = urllib.request.Request(f"{gateway}/api/orders", body, {"Content-Type": "application/json"})  # noqa: S310

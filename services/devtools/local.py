@@ -1,12 +1,13 @@
-"""The local stack's addresses (one place: bootstrap, the Procfile, bench, .ci/ensure-services and the
-tests read them).
+"""The local stack's addresses (one place: bootstrap, make dev's Procfile, bench, .ci/ensure-services
+and the tests read them).
 
 PostgreSQL is found through libpq's own `PGHOST` and `PGPORT`, RabbitMQ through `AMQP_URL` (the name
 the services read); unset, they are this machine's servers on 127.0.0.1:5432 and 127.0.0.1:5672.
 `python -m devtools.local` prints them as shell assignments (`make dev`, `.ci/ensure-services`).
 
-Ports: gateway 3000, inventory 8081, billing 8082, worker health 8083 (in the cluster every
-service listens on 8080 except the gateway, see docs/contract.md).
+Ports, by contract.yaml's workload names: api-gateway 3000, inventory 8081, billing 8082,
+billing-worker 8083 (health only). They are local choices, not the contract's container ports: in
+the cluster every service listens on 8080 except the gateway (docs/contract.md).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def database_url(name: str) -> str:
 
 PG_ADMIN_URL = f"postgresql://postgres@{_url_host(PG_HOST)}:{PG_PORT}/postgres"
 
-PORTS = {"gateway": 3000, "inventory": 8081, "billing": 8082, "worker": 8083}
+PORTS = {"api-gateway": 3000, "inventory": 8081, "billing": 8082, "billing-worker": 8083}
 DATABASES = {"inventory": "inventory", "billing": "billing"}
 
 
@@ -61,12 +62,29 @@ def is_this_machine(host: str) -> bool:
         return False
 
 
-def url(process: str) -> str:
-    return f"http://127.0.0.1:{PORTS[process]}"
+def url(workload: str) -> str:
+    return f"http://127.0.0.1:{PORTS[workload]}"
+
+
+def environment(workload: str) -> dict[str, str]:
+    """A workload's local settings: its port and where what it calls is (make dev's Procfile)."""
+    calls = {
+        "api-gateway": {"INVENTORY_URL": url("inventory"), "BILLING_URL": url("billing")},
+        "inventory": {"DATABASE_URL": database_url(DATABASES["inventory"])},
+        "billing": {"DATABASE_URL": database_url(DATABASES["billing"])},
+        "billing-worker": {
+            "DATABASE_URL": database_url(DATABASES["billing"]),
+            "AMQP_URL": AMQP_URL,
+            "INVENTORY_URL": url("inventory"),
+        },
+    }
+    if workload not in PORTS or workload not in calls:
+        raise KeyError(f"devtools/local.py has no local port and settings for workload {workload!r}")
+    return {"PORT": str(PORTS[workload]), **calls[workload]}
 
 
 def shell_assignments() -> dict[str, str]:
-    """What .ci/ensure-services checks and `make dev` hands the Procfile."""
+    """Where PostgreSQL and RabbitMQ are, for .ci/ensure-services to check."""
     return {
         "PG_HOST": PG_HOST,
         "PG_PORT": str(PG_PORT),
@@ -75,8 +93,6 @@ def shell_assignments() -> dict[str, str]:
         "AMQP_PORT": str(AMQP_PORT),
         "AMQP_ON_THIS_MACHINE": "yes" if is_this_machine(AMQP_HOST) else "no",
         "AMQP_URL": AMQP_URL,
-        "INVENTORY_DATABASE_URL": database_url(DATABASES["inventory"]),
-        "BILLING_DATABASE_URL": database_url(DATABASES["billing"]),
     }
 
 
