@@ -115,8 +115,8 @@ def run(root: Path, stages: tuple[str, ...] = STAGES, say: Callable[[str], None]
                 outcome.problems += contract.check(root, env, movies)
                 outcome.problems += contract.check_argocd(renderings[f"clusters/{env}/argocd"].objects, root)
                 note(
-                    f"contract {env}: env vars, ports, probes, selectors, autoscalers, queues, "
-                    "NetworkPolicies, "
+                    f"contract {env}: env vars, each workload's requires and secrets, ports, probes, "
+                    "selectors, autoscalers, queues, NetworkPolicies, "
                     f"images of {sum(1 for o in movies if policy.pod_spec(o) is not None)} workloads"
                 )
 
