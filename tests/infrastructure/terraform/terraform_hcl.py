@@ -36,6 +36,11 @@ def contract_images(path: Path = CONTRACT_FILE) -> set[str]:
     return {item["image"] for item in yaml.safe_load(path.read_text())["workloads"].values()}
 
 
+def contract_secrets(path: Path = CONTRACT_FILE) -> dict[str, list[str]]:
+    """contract.yaml's Secrets Manager secrets (cloud-design/<env>/<name>) and their JSON keys, by name."""
+    return {name: secret["keys"] for name, secret in yaml.safe_load(path.read_text())["secrets"].items()}
+
+
 # Bookkeeping keys python-hcl2 adds next to the real attributes.
 _PARSER_KEYS = {"__is_block__", "__comments__", "__inline_comments__"}
 
@@ -111,3 +116,4 @@ def common_locals() -> dict[str, Any]:
     for block in load_dir(TERRAFORM / "envs" / "common").get("locals", []):
         merged.update(block)
     return merged
+

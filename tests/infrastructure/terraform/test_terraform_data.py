@@ -106,7 +106,7 @@ def test_tls_is_forced():
 
 # --- secrets ------------------------------------------------------------------------------------
 def test_application_secrets_have_the_contract_names_and_keys():
-    assert variable_default("secrets", "database_users") == ["inventory", "billing"]
+    # Which ones: contract.yaml's (test_terraform_secrets_contract); here, how each is named.
     secrets = resources(SECRETS, "aws_secretsmanager_secret")
     assert secrets["database"]["name"] == "${var.name_prefix}/${each.key}"
     assert secrets["database"]["for_each"] == "${local.database_secrets}"

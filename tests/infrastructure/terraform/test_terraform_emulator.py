@@ -25,7 +25,7 @@ import moto_gaps
 import pytest
 import yaml
 from terraform_engine import ROOT, Result, Workspace
-from terraform_hcl import contract_images, contract_routes
+from terraform_hcl import contract_images, contract_routes, contract_secrets
 
 # The module's first test waits for the whole deploy (about three minutes, mostly the provider's
 # own waits: S3 lifecycle consistency checks, RDS, the ALB), past the suite's default timeout.
@@ -276,6 +276,21 @@ def secret_json(cloud: Cloud, name: str) -> dict[str, str]:
     return json.loads(cloud.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"])
 
 
+def test_secrets_manager_holds_exactly_the_contracts_secrets_and_keys(deployed: Cloud):
+    """Terraform reads contract.yaml's secrets: every one exists under cloud-design/<env>/ with
+    exactly its keys, each non-empty, and there is no other."""
+    wanted = {name: set(keys) for name, keys in contract_secrets().items()}
+    assert deployed.outputs["secret_names"] == {name: f"cloud-design/{ENV}/{name}" for name in wanted}
+    names = [s["Name"] for s in deployed.client("secretsmanager").list_secrets()["SecretList"]]
+    assert sorted(n for n in names if n.startswith(f"cloud-design/{ENV}/")) == sorted(
+        f"cloud-design/{ENV}/{name}" for name in wanted
+    )
+    for name, keys in wanted.items():
+        value = secret_json(deployed, deployed.outputs["secret_names"][name])
+        assert set(value) == keys, name
+        assert all(value.values()), name
+
+
 def test_secrets_hold_the_keys_the_external_secrets_read(deployed: Cloud):
     wanted = external_secret_keys()
     assert set(wanted) <= set(deployed.outputs["secret_names"].values())
@@ -443,7 +458,10 @@ def generated_values(cloud: Cloud) -> dict[str, str]:
 
 def test_no_generated_secret_is_in_any_state_or_plan(deployed: Cloud):
     values = generated_values(deployed)
-    assert len(values) == 7, values.keys()  # rds-master.password among them
+    # Every key of every contract secret but the usernames (rds-master's password among them), and
+    # the K3s token.
+    expected = sum(len(set(keys) - {"username"}) for keys in contract_secrets().values()) + 1
+    assert len(values) == expected, values.keys()
     for label, value in values.items():
         assert len(value) >= 32, f"{label} is not a generated secret"
     for where, text in state_texts(deployed).items():

@@ -18,8 +18,12 @@ locals {
       name => merge(service.route, { node_port = service.node_port })
     },
   )
-  images     = distinct([for workload in local.contract.workloads : workload.image])
-  node_names = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
+  images = distinct([for workload in local.contract.workloads : workload.image])
+  # The Secrets Manager secrets cloud-design/<env>/<name> and their JSON keys: the database module
+  # writes rds-master with the instance, the secrets module every other (each refuses at plan a
+  # contract naming what it cannot generate).
+  secret_keys = { for name, secret in local.contract.secrets : name => secret.keys }
+  node_names  = concat(["master"], [for index in range(var.worker_count) : "worker-${index}"])
   # Data survives `terraform destroy` only where deletion protection is on (prod).
   disposable = !var.deletion_protection
 }
@@ -62,6 +66,7 @@ module "registry" {
 module "secrets" {
   source                  = "../../modules/secrets"
   name_prefix             = "cloud-design/${var.environment}"
+  secrets                 = { for name, keys in local.secret_keys : name => keys if name != "rds-master" }
   kms_key_arn             = module.kms.key_arn
   recovery_window_in_days = local.disposable ? 0 : 7
   secret_versions         = var.secret_versions
@@ -79,6 +84,7 @@ module "database" {
   log_retention_days             = var.log_retention_days
   kms_key_arn                    = module.kms.key_arn
   master_secret_name             = "cloud-design/${var.environment}/rds-master"
+  master_secret_keys             = lookup(local.secret_keys, "rds-master", null)
   master_password_version        = lookup(var.secret_versions, "rds-master", 1)
   secret_recovery_window_in_days = local.disposable ? 0 : 7
 }

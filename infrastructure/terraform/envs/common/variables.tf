@@ -159,15 +159,12 @@ variable "state_bucket_name" {
 }
 
 variable "secret_versions" {
-  description = "Version of each generated secret by short name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token, rds-master (absent means 1). Raise one and apply to store a newly generated value: the rotation (docs/runbooks/disaster-recovery.md)."
+  description = "Version of each generated secret by short name: a secret of contract.yaml's secrets (rds-master among them) or k3s-token (absent means 1). Raise one and apply to store a newly generated value: the rotation (docs/runbooks/disaster-recovery.md)."
   type        = map(number)
   default     = {}
 
   validation {
-    condition = alltrue([
-      for name in keys(var.secret_versions) :
-      contains(["inventory-db", "billing-db", "rabbitmq", "argocd-gitlab-webhook", "k3s-token", "rds-master"], name)
-    ])
-    error_message = "secret_versions takes the names inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook, k3s-token and rds-master."
+    condition     = alltrue([for name in keys(var.secret_versions) : contains(concat(keys(local.secret_keys), ["k3s-token"]), name)])
+    error_message = "secret_versions takes k3s-token and the names of contract.yaml's secrets (${join(", ", sort(keys(local.secret_keys)))}); it got ${join(", ", sort([for name in keys(var.secret_versions) : name if !contains(concat(keys(local.secret_keys), ["k3s-token"]), name)]))}."
   }
 }

@@ -65,6 +65,21 @@ variable "master_secret_name" {
   type        = string
 }
 
+variable "master_secret_keys" {
+  description = "The master secret's JSON keys as contract.yaml lists them (secrets.rds-master.keys; null when it lists no rds-master). This module writes username and password, so anything else fails the plan."
+  type        = list(string)
+
+  validation {
+    condition     = var.master_secret_keys != null
+    error_message = "contract.yaml's secrets name no rds-master, yet the database module writes cloud-design/<env>/rds-master with the instance: name it there with keys [username, password]."
+  }
+
+  validation {
+    condition     = var.master_secret_keys == null ? true : toset(var.master_secret_keys) == toset(["username", "password"])
+    error_message = "contract.yaml's secrets.rds-master.keys must be [username, password], what the database module writes; it lists [${join(", ", coalesce(var.master_secret_keys, []))}]."
+  }
+}
+
 variable "master_password_version" {
   description = "Version of the generated master password; raising it stores a new one in the secret and on the instance at the next apply (the rotation)."
   type        = number

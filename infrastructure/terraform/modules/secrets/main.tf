@@ -1,6 +1,15 @@
 # Application credentials in Secrets Manager under cloud-design/<env>/, with the JSON keys the
 # GitOps tree's ExternalSecrets read.
 #
+# Which secrets and keys: var.secrets, contract.yaml's `secrets:` (the env root passes them, less
+# rds-master, which the database module writes with the instance). A value needs a generator, so
+# this module holds one per kind it can produce, and variables.tf refuses at plan a contract that
+# names a secret or key without a generator, or leaves out one this module writes:
+#   <user>-db              username (= <user>, the login role owning database <user>), password;
+#                          any number of them: a new <user>-db in the contract is a new secret;
+#   rabbitmq               username (var.rabbitmq_username), password, erlang_cookie;
+#   argocd-gitlab-webhook  secret.
+#
 # No secret value reaches the Terraform state: Secrets Manager itself generates each value
 # (ephemeral aws_secretsmanager_random_password, i.e. GetRandomPassword, on every plan and apply)
 # and Terraform hands it over once through the write-only secret_string_wo. The provider sends
@@ -8,12 +17,19 @@
 # value; bumping an entry of var.secret_versions is the rotation (docs/runbooks/disaster-recovery.md).
 # Values are alphanumeric so they stay URL-safe inside DATABASE_URL and AMQP_URL.
 locals {
-  # Every secret of this module by short name; the short name is also its key in secret_versions.
-  database_secrets = { for user in var.database_users : "${user}-db" => user }
-  versions = {
-    for name in concat(keys(local.database_secrets), ["rabbitmq", "argocd-gitlab-webhook"]) :
-    name => lookup(var.secret_versions, name, 1)
+  # The JSON keys each generator below writes: var.secrets must list exactly these (variables.tf).
+  database_secret_pattern = "^[a-z][a-z0-9_]*-db$"
+  database_keys           = ["username", "password"]
+  generated_keys = {
+    rabbitmq                = ["username", "password", "erlang_cookie"]
+    "argocd-gitlab-webhook" = ["secret"]
   }
+  # The database logins by secret name: <user>-db => <user>.
+  database_secrets = {
+    for name in keys(var.secrets) : name => trimsuffix(name, "-db") if can(regex(local.database_secret_pattern, name))
+  }
+  # Every secret of this module by short name; the short name is also its key in secret_versions.
+  versions = { for name in keys(var.secrets) : name => lookup(var.secret_versions, name, 1) }
 }
 
 ephemeral "aws_secretsmanager_random_password" "database" {

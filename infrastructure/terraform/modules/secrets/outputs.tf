@@ -1,5 +1,5 @@
 output "secret_arns" {
-  description = "Secret ARN by name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook."
+  description = "Secret ARN by short name, the names of var.secrets (contract.yaml's: every <user>-db, rabbitmq, argocd-gitlab-webhook)."
   value = merge(
     { for name, secret in aws_secretsmanager_secret.database : name => secret.arn },
     { rabbitmq = aws_secretsmanager_secret.rabbitmq.arn },
@@ -8,7 +8,7 @@ output "secret_arns" {
 }
 
 output "secret_names" {
-  description = "Secret name by short name: inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook."
+  description = "Secret name (<prefix>/<short name>) by short name, the names of var.secrets (contract.yaml's: every <user>-db, rabbitmq, argocd-gitlab-webhook)."
   value = merge(
     { for name, secret in aws_secretsmanager_secret.database : name => secret.name },
     { rabbitmq = aws_secretsmanager_secret.rabbitmq.name },

@@ -3,10 +3,32 @@ variable "name_prefix" {
   type        = string
 }
 
-variable "database_users" {
-  description = "Database login roles that get a <prefix>/<user>-db secret; each owns a database of the same name."
-  type        = list(string)
-  default     = ["inventory", "billing"]
+variable "secrets" {
+  description = "The secrets to write, by short name (<prefix>/<name>), each with its JSON keys: contract.yaml's secrets less those another module writes (rds-master). <user>-db takes [username, password], rabbitmq [username, password, erlang_cookie], argocd-gitlab-webhook [secret]."
+  type        = map(list(string))
+
+  # A validation may not read a local built from var.secrets (a cycle), so each spells out
+  # "the keys this module writes for a name": generated_keys', else database_keys for <user>-db.
+  validation {
+    condition     = alltrue([for name in keys(var.secrets) : contains(keys(local.generated_keys), name) || can(regex(local.database_secret_pattern, name))])
+    error_message = "contract.yaml names secrets modules/secrets has no generator for: ${join(", ", sort([for name in keys(var.secrets) : name if !contains(keys(local.generated_keys), name) && !can(regex(local.database_secret_pattern, name))]))}. It generates <user>-db, rabbitmq and argocd-gitlab-webhook; add a generator there or remove the secret from the contract."
+  }
+
+  validation {
+    condition     = alltrue([for name in keys(local.generated_keys) : contains(keys(var.secrets), name)])
+    error_message = "modules/secrets writes ${join(", ", sort([for name in keys(local.generated_keys) : name if !contains(keys(var.secrets), name)]))}, which contract.yaml's secrets do not name: name it there (with its keys) or remove its generator here."
+  }
+
+  validation {
+    condition = alltrue([
+      for name, listed in var.secrets : toset(listed) == toset(lookup(local.generated_keys, name, local.database_keys))
+      if contains(keys(local.generated_keys), name) || can(regex(local.database_secret_pattern, name))
+    ])
+    error_message = "contract.yaml's keys differ from what modules/secrets writes: ${join("; ", sort([
+      for name, listed in var.secrets : "${name} lists [${join(", ", listed)}], the module writes [${join(", ", lookup(local.generated_keys, name, local.database_keys))}]"
+      if(contains(keys(local.generated_keys), name) || can(regex(local.database_secret_pattern, name))) && toset(listed) != toset(lookup(local.generated_keys, name, local.database_keys))
+    ]))}."
+  }
 }
 
 variable "rabbitmq_username" {
@@ -16,7 +38,7 @@ variable "rabbitmq_username" {
 }
 
 variable "secret_versions" {
-  description = "Version of each generated secret by short name (inventory-db, billing-db, rabbitmq, argocd-gitlab-webhook); absent means 1. Raising one makes the next apply store a newly generated value: that is the rotation."
+  description = "Version of each generated secret by short name (a name of var.secrets); absent means 1. Raising one makes the next apply store a newly generated value: that is the rotation."
   type        = map(number)
   default     = {}
 
