@@ -117,3 +117,14 @@ def common_locals() -> dict[str, Any]:
         merged.update(block)
     return merged
 
+
+def variable_block(path: Path, name: str) -> str:
+    """The `variable "<name>" { ... }` block of the file at `path` as written, braces matched."""
+    text = path.read_text()
+    start = text.index(f'variable "{name}" {{')
+    depth = 0
+    for index in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[index], 0)
+        if depth == 0 and text[index] == "}":
+            return text[start : index + 1]
+    raise AssertionError(f"variable {name} is not closed in {path}")

@@ -247,8 +247,10 @@ def test_push_role_writes_only_this_environments_repositories():
     assert [s["sid"] for s in writers] == ["EcrPushThisEnvironment"]
     assert writers[0]["resources"] == "${var.push_repository_arns}"
     assert writes <= set(writers[0]["actions"])
-    # ... which the env root fills with its own registry's repositories.
-    assert module_call()["push_repository_arns"] == "${values(module.registry.repository_arns)}"
+    # ... which the env root fills with its own registry's repositories, image and layer cache.
+    assert module_call()["push_repository_arns"] == (
+        "${concat(values(module.registry.repository_arns), values(module.registry.cache_repository_arns))}"
+    )
     assert labelled(COMMON, "module")["registry"]["name_prefix"] == "cloud-design/${var.environment}"
 
 

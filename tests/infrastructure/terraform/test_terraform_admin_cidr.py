@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from terraform_engine import TERRAFORM_BIN
-from terraform_hcl import TERRAFORM
+from terraform_hcl import TERRAFORM, variable_block
 
 VARIABLES = TERRAFORM / "envs" / "common" / "variables.tf"
 NOT_IPV4 = "admin_cidr must be an IPv4 CIDR"
@@ -20,21 +20,10 @@ WHOLE_INTERNET = "admin_cidr must not be 0.0.0.0/0 or ::/0"
 DOCUMENTATION = "admin_cidr lies in a documentation range"
 
 
-def variable_block(text: str, name: str) -> str:
-    """The `variable "<name>" { ... }` block of `text`, braces matched."""
-    start = text.index(f'variable "{name}" {{')
-    depth = 0
-    for index in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[index], 0)
-        if depth == 0 and text[index] == "}":
-            return text[start : index + 1]
-    raise AssertionError(f"variable {name} is not closed in {VARIABLES}")
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("admin-cidr")
-    (directory / "main.tf").write_text(variable_block(VARIABLES.read_text(), "admin_cidr") + "\n")
+    (directory / "main.tf").write_text(variable_block(VARIABLES, "admin_cidr") + "\n")
     return directory
 
 
@@ -90,7 +79,7 @@ def test_a_cidr_nobody_or_everybody_comes_from_is_refused(root: Path, cidr: str,
 
 
 def test_every_refusal_is_one_sentence():
-    block = variable_block(VARIABLES.read_text(), "admin_cidr")
+    block = variable_block(VARIABLES, "admin_cidr")
     messages = [
         line.split("=", 1)[1].strip().strip('"') for line in block.splitlines() if "error_message" in line
     ]

@@ -24,6 +24,7 @@ import aws_emulator
 import moto_gaps
 import pytest
 import yaml
+from cloudctl.delivery import builds as cloudctl_builds
 from terraform_engine import ROOT, Result, Workspace
 from terraform_hcl import contract_images, contract_routes, contract_secrets
 
@@ -135,9 +136,16 @@ def test_state_lives_in_the_state_bucket_with_a_native_lock(deployed: Cloud):
 # --- what a deploy depends on, read back from the emulator ---------------------------------------
 
 
+def repositories(cloud: Cloud) -> dict[str, dict]:
+    """Every ECR repository by name."""
+    return {
+        repo["repositoryName"]: repo for repo in cloud.client("ecr").describe_repositories()["repositories"]
+    }
+
+
 def test_ecr_repositories_are_immutable_and_scanned_on_push(deployed: Cloud):
-    repositories = deployed.client("ecr").describe_repositories()["repositories"]
-    ours = {repo["repositoryName"]: repo for repo in repositories}
+    every = repositories(deployed)
+    ours = {name: repo for name, repo in every.items() if not name.endswith("/cache")}
     assert set(ours) == {f"cloud-design/{ENV}/{image}" for image in contract_images()}
     for repo in ours.values():
         assert repo["imageTagMutability"] == "IMMUTABLE"
@@ -145,6 +153,85 @@ def test_ecr_repositories_are_immutable_and_scanned_on_push(deployed: Cloud):
     assert set(deployed.outputs["ecr_repository_urls"].values()) == {
         repo["repositoryUri"] for repo in ours.values()
     }
+
+
+def test_layer_cache_repositories_are_where_the_build_jobs_push_and_expire(deployed: Cloud):
+    """Each image's cache repository is the one cloudctl's build plan names (buildah --cache-to),
+    MUTABLE, scanned, encrypted with the images' key, and expires layers 14 days after their push."""
+    every = repositories(deployed)
+    caches = {name: repo for name, repo in every.items() if name.endswith("/cache")}
+    host = next(iter(every.values()))["repositoryUri"].split("/", 1)[0]
+    builds = cloudctl_builds.plan(ROOT, host, ENV, "0" * 40, present=[])
+    assert {build.cache for build in builds} == {repo["repositoryUri"] for repo in caches.values()}
+    assert len(caches) == len(contract_images())
+    (image_key,) = {
+        repo["encryptionConfiguration"]["kmsKey"] for name, repo in every.items() if name not in caches
+    }
+    for name, repo in caches.items():
+        assert repo["imageTagMutability"] == "MUTABLE", name
+        assert repo["imageScanningConfiguration"]["scanOnPush"] is True, name
+        assert repo["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": image_key}, name
+        policy = json.loads(
+            deployed.client("ecr").get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+        )
+        (rule,) = policy["rules"]
+        assert rule["selection"] == {
+            "tagStatus": "any",
+            "countType": "sinceImagePushed",
+            "countUnit": "days",
+            "countNumber": 14,
+        }, name
+        assert rule["action"] == {"type": "expire"}
+    # The dev push role pulls (--cache-from) and pushes (--cache-to) each of them.
+    statements = role_statements(deployed, f"{NAME}-ci-push")
+    for repo in caches.values():
+        granted = {
+            action
+            for statement in statements
+            if repo["repositoryArn"] in as_list(statement["Resource"])
+            for action in as_list(statement["Action"])
+        }
+        assert {
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+        } <= granted, repo["repositoryName"]
+    # The nodes pull deployed images only.
+    for role in (f"{NAME}-master", f"{NAME}-worker"):
+        resources = {
+            arn
+            for statement in role_statements(deployed, role)
+            for arn in as_list(statement.get("Resource", []))
+        }
+        assert not {repo["repositoryArn"] for repo in caches.values()} & resources, role
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def role_statements(cloud: Cloud, role: str) -> list[dict]:
+    """The Allow statements of a role's inline and attached customer policies (moto enforces no IAM)."""
+    iam = cloud.client("iam")
+    documents = [
+        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        if ":aws:policy/" in attached["PolicyArn"]:
+            continue  # AWS-managed (SSM core): not ours
+        policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        documents.append(
+            iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])[
+                "PolicyVersion"
+            ]["Document"]
+        )
+    documents = [json.loads(d) if isinstance(d, str) else d for d in documents]
+    return [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
 
 
 def test_alb_routes_each_path_to_its_node_port_with_health_checks(deployed: Cloud):

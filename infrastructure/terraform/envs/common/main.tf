@@ -59,6 +59,7 @@ module "registry" {
   name_prefix      = "cloud-design/${var.environment}"
   repository_names = local.images
   keep_images      = var.ecr_keep_images
+  layer_cache      = var.layer_cache
   kms_key_arn      = module.kms.key_arn
   force_delete     = local.disposable
 }
@@ -158,7 +159,8 @@ module "monitoring" {
 }
 
 # GitLab CI's roles (docs/delivery.md "Credentials"): <name>-ci-plan for terraform plan and drift,
-# <name>-ci-push for kaniko pushes (dev) and the dev -> prod image copy (prod).
+# <name>-ci-push for the build jobs' buildah pushes of images and layer cache (dev) and the
+# promotion's skopeo copy dev -> prod (prod).
 module "ci_oidc" {
   source               = "../../modules/ci_oidc"
   name                 = local.name
@@ -166,7 +168,8 @@ module "ci_oidc" {
   project_path         = var.gitlab_project_path
   deploy_branch        = var.gitlab_deploy_branch
   create_oidc_provider = var.create_oidc_provider
-  push_repository_arns = values(module.registry.repository_arns)
+  # The build jobs read (--cache-from) and write (--cache-to) the layer cache: pull and push there.
+  push_repository_arns = concat(values(module.registry.repository_arns), values(module.registry.cache_repository_arns))
   promotion_source_repositories = var.promote_images_from == null ? [] : [
     for image in keys(module.registry.repository_arns) : "cloud-design/${var.promote_images_from}/${image}"
   ]

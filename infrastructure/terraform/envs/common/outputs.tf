@@ -90,7 +90,7 @@ output "ci_plan_role_arn" {
 }
 
 output "ci_push_role_arn" {
-  description = "Role ARN for the CI variable AWS_ROLE_ARN_<ENV>: kaniko pushes (dev) or the promotion copy (prod), deploy branch only."
+  description = "Role ARN for the CI variable AWS_ROLE_ARN_<ENV>: the build jobs' image and layer-cache pushes (dev) or the promotion jobs' reads and skopeo copy (prod), deploy branch only."
   value       = module.ci_oidc.push_role_arn
 }
 

@@ -111,6 +111,17 @@ variable "ecr_keep_images" {
   default     = 30
 }
 
+variable "layer_cache" {
+  description = "Create the ECR repositories cloud-design/<env>/<image>/cache that the CI build jobs push buildah's layer cache to (dev, where images are built; prod is only copied into)."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.layer_cache || var.environment == "dev"
+    error_message = "layer_cache is for dev only: the CI build jobs build and push there, and prod's images are copied from dev, never built."
+  }
+}
+
 variable "alarm_email" {
   description = "E-mail address subscribed to the alarm topic; null leaves the topic without subscribers."
   type        = string

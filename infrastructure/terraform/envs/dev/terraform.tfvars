@@ -12,6 +12,8 @@ log_retention_days      = 14
 # admin_cidr is never committed: each operator passes their own (cloudctl up, as TF_VAR_admin_cidr).
 certificate_arn = null
 ecr_keep_images = 30
+# buildah's layer cache for the CI build jobs (cloud-design/dev/<image>/cache).
+layer_cache = true
 # GitLab CI roles: the project path (the same placeholder as clusters/'s repoURL; set yours).
 # dev owns the account's GitLab OIDC provider.
 gitlab_project_path  = "cloud-design/cloud-design"

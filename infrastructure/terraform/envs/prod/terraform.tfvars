@@ -12,6 +12,8 @@ log_retention_days      = 90
 # admin_cidr is never committed: each operator passes their own (cloudctl up, as TF_VAR_admin_cidr).
 certificate_arn = null
 ecr_keep_images = 50
+# No layer cache: prod's images are copied from dev, never built here.
+layer_cache = false
 # GitLab CI roles: the project path (the same placeholder as clusters/'s repoURL; set yours).
 # dev and prod share one account here, so dev's root creates the GitLab OIDC provider and prod
 # looks it up (apply dev first); set true when prod has an account of its own.

@@ -1,6 +1,9 @@
-# What the push role may do: kaniko pushes (dev) or the promotion's blob-by-blob copy (prod: read
-# manifests and layer download URLs from the dev repositories; check, upload layers and put images in
-# the prod ones: cloudctl/delivery/ecr_copy.py). No delete, no repository changes.
+# What the push role may do. dev: present-images reads which tags exist; the build jobs' buildah
+# pulls the layer cache (--cache-from), pushes it (--cache-to) and pushes the image, so the image
+# and cache repositories both get pull and push. prod: the promotion (promote-prod and promote-mr
+# read, promote-copy copies with skopeo through the registry API) reads manifests and layers from
+# the dev repositories and checks, uploads layers and puts images in the prod ones. No delete, no
+# repository changes.
 data "aws_iam_policy_document" "push" {
   statement {
     sid = "EcrAuthToken"

@@ -29,6 +29,23 @@ variable "force_delete" {
   default     = false
 }
 
+variable "layer_cache" {
+  description = "Create a MUTABLE <name_prefix>/<image>/cache repository per image for buildah's layer cache (the environment CI builds in: dev)."
+  type        = bool
+  default     = false
+}
+
+variable "cache_expire_days" {
+  description = "Days after its push a cached layer expires from a cache repository (layer_cache)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.cache_expire_days >= 1 && floor(var.cache_expire_days) == var.cache_expire_days
+    error_message = "cache_expire_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource of this module."
   type        = map(string)
