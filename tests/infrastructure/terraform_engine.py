@@ -175,7 +175,8 @@ class Workspace:
             text=True,
             check=False,
         )
-        if done.returncode != 0:
+        # console reports some errors (a refused variable) on stderr and still exits 0 with a value.
+        if done.returncode != 0 or re.search(r"^[│╷\s]*Error:", done.stderr, re.M):
             raise TerraformFailed(
                 f"terraform console in {relative}: {last_error(done.stderr or done.stdout)}"
             )

@@ -8,14 +8,14 @@ each refusal below is the edit's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 import yaml
-from terraform_engine import TERRAFORM_BIN, Workspace
+from terraform_engine import TerraformFailed, Workspace
 from terraform_hcl import (
     TERRAFORM,
     contract_secrets,
@@ -188,29 +188,23 @@ def test_a_contract_terraform_cannot_honour_fails_validate(
 
 
 # --- secret_versions (the rotation) takes the contract's names and k3s-token ----------------------
-def console_with_versions(workspace: Workspace, versions: str) -> tuple[str, str]:
-    """console's value of var.secret_versions and its error text on one line. console reports a
-    refused variable on stderr and still exits 0, so the error text is the verdict."""
-    done = subprocess.run(
-        [str(TERRAFORM_BIN), "console", "-no-color"],
-        input="jsonencode(var.secret_versions)\n",
-        cwd=workspace.root("envs/dev"),
-        env={**workspace.env, "TF_VAR_secret_versions": versions},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip().splitlines()[-1], " ".join(done.stderr.replace("│", " ").split())
+def with_versions(workspace: Workspace, versions: str) -> Workspace:
+    return dataclasses.replace(workspace, env={**workspace.env, "TF_VAR_secret_versions": versions})
 
 
 def test_secret_versions_accepts_the_contracts_names_and_the_k3s_token(dev_root: Workspace):
-    value, errors = console_with_versions(dev_root, '{"k3s-token" = 2, "rabbitmq" = 3, "rds-master" = 2}')
-    assert not errors
-    assert json.loads(json.loads(value)) == {"k3s-token": 2, "rabbitmq": 3, "rds-master": 2}
+    versions = '{"k3s-token" = 2, "rabbitmq" = 3, "rds-master" = 2}'
+    assert with_versions(dev_root, versions).console("envs/dev", "var.secret_versions") == {
+        "k3s-token": 2,
+        "rabbitmq": 3,
+        "rds-master": 2,
+    }
 
 
 def test_secret_versions_refuses_a_name_the_contract_does_not_hold(dev_root: Workspace):
-    _, errors = console_with_versions(dev_root, '{"rabbitmq" = 2, "orders-queue" = 2}')
-    assert "Error: Invalid value for variable" in errors
-    assert "secret_versions takes k3s-token and the names of contract.yaml's secrets" in errors
-    assert "it got orders-queue." in errors
+    refused = with_versions(dev_root, '{"rabbitmq" = 2, "orders-queue" = 2}')
+    with pytest.raises(TerraformFailed) as failed:
+        refused.console("envs/dev", "var.secret_versions")
+    message = " ".join(str(failed.value).split())
+    assert "secret_versions takes k3s-token and the names of contract.yaml's secrets" in message
+    assert "it got orders-queue." in message
