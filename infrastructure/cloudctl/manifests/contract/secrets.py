@@ -76,6 +76,8 @@ def _read_by_each_workload(env: Env) -> list[str]:
                     for ref in _refs(es):
                         secret = str(ref.get("key", "")).removeprefix(prefix)
                         known = env.contract.secrets.get(secret)
+                        # extract (no property) reads every key: the contract's, or "*" when the
+                        # contract does not know the secret (reported by _read_by_the_contract).
                         keys = (
                             {ref["property"]} if ref.get("property") else set(known.keys if known else ["*"])
                         )
