@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cloudctl.manifests.contract import spec
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make") or "/usr/bin/make"
@@ -180,7 +181,8 @@ def test_a_container_that_must_pull_an_imported_image_is_refused_up_front():
         run.check_pull_policies([deployment], {"api-gateway"})
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
     run.check_pull_policies([deployment], {"api-gateway"})
-    assert run.gateway_node_port(run.rendered_workloads()) == 30000  # base/api-gateway's NodePort
+    gateway = spec.load(ROOT).workloads["api-gateway"]
+    assert run.gateway_node_port(run.rendered_workloads()) == gateway.node_port
 
 
 def test_install_k3d_refuses_a_download_that_is_not_the_pinned_release(tmp_path):

@@ -1,4 +1,4 @@
-"""GitLab CI → AWS (modules/ci_oidc, issue 5): trust conditions, no "*" on "*", push scoped to the repos.
+"""GitLab CI → AWS (modules/ci_oidc): trust conditions, no "*" on "*", push scoped to the repos.
 
 The policies are read with python-hcl2; the sub claims are resolved from the module's locals and
 the env roots' values (tfvars, then variable defaults), the way Terraform would interpolate them.

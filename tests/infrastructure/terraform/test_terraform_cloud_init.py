@@ -197,7 +197,7 @@ def test_every_node_is_labelled_with_its_zone_for_topology_spread(rendered, role
     assert zone_lookup < script.index("cat > /etc/rancher/k3s/config.yaml")
 
 
-# --- retries (issue 13, defect 9) -----------------------------------------------------------------
+# --- retries: every network call of node setup ---------------------------------------------------------
 # What reaches the network: package installs, the AWS CLI, downloads and the K3s installer (which
 # downloads the K3s binary). IMDS is reached through the script's own `imds` function.
 NETWORK_CALL = re.compile(r"^\s*(\S+=\S+\s+)*(curl|dnf|yum|aws|sh /tmp/k3s-install\.sh|env INSTALL_K3S)\b")

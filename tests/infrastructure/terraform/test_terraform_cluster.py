@@ -35,7 +35,7 @@ def test_instance_sizes():
 @pytest.mark.parametrize("role", ["master", "worker"])
 def test_imdsv2_with_hop_limit_one_and_encrypted_gp3(role):
     """Hop limit 1: a pod on the CNI bridge is one hop further than the host, so only host-network
-    processes get an IMDSv2 token and with it the node role (issue 13, defect 11)."""
+    processes get an IMDSv2 token and with it the node role."""
     metadata = next(
         block["metadata_options"] for block in load_dir(CLUSTER)["locals"] if "metadata_options" in block
     )

@@ -1,4 +1,4 @@
-"""database, secrets, registry, storage and the state bucket: the facts issue 4 fixes."""
+"""database, secrets, registry, storage and the state bucket: the facts the modules fix."""
 
 from __future__ import annotations
 

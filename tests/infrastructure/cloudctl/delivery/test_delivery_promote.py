@@ -20,6 +20,7 @@ import pytest
 from botocore.stub import Stubber
 from cloudctl.delivery import commands, gitlab_api, images, promote, registry
 from cloudctl.errors import CloudctlError
+from cloudctl.manifests import tree
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEV_PATH = "overlays/dev/images/kustomization.yaml"
@@ -178,7 +179,7 @@ def test_malformed_name_tag_pairs_are_refused(pair):
 
 # --- the image copy: skopeo copy --all against a real registry (conftest.py: registry_server) ---
 TAG = "3f2a9c1"  # every image's tag in fixtures/overlays/dev
-IMAGES = ("api-gateway", "inventory-app", "billing-app")
+IMAGES = tree.ecr_repository_names()  # contract.yaml's images
 
 
 def local_checkout(folder: Path) -> Path:
