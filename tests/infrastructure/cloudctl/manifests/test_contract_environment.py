@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cloudctl.manifests.contract import environment
 from cloudctl.manifests.contract.env import Env
 from manifest_helpers import ROOT, find
@@ -16,22 +17,29 @@ def test_a_missing_required_variable_is_caught(env_objects):
     )
 
 
-def test_a_value_the_code_rejects_is_caught(env_objects):
+@pytest.mark.parametrize(
+    ("config_map", "variable", "value", "expected"),
+    [
+        pytest.param(
+            "billing-worker",
+            "WORKER_PREFETCH",
+            "many",
+            "container billing-worker: WORKER_PREFETCH='many' is rejected by the code",
+            id="a-value-the-code-rejects",
+        ),
+        pytest.param(
+            "inventory",
+            "INVENTORY_DB_URL",
+            "x",
+            "INVENTORY_DB_URL is set but the code declares no such setting",
+            id="an-undeclared-variable",
+        ),
+    ],
+)
+def test_a_config_map_value_is_caught(env_objects, config_map, variable, value, expected):
     objects = env_objects("dev")
-    find(objects, "ConfigMap", "billing-worker").doc["data"]["WORKER_PREFETCH"] = "many"
-    assert any(
-        "container billing-worker: WORKER_PREFETCH='many' is rejected by the code" in p
-        for p in environment.check(Env(ROOT, "dev", objects))
-    )
-
-
-def test_an_undeclared_variable_is_caught(env_objects):
-    objects = env_objects("dev")
-    find(objects, "ConfigMap", "inventory").doc["data"]["INVENTORY_DB_URL"] = "x"
-    assert any(
-        "INVENTORY_DB_URL is set but the code declares no such setting" in p
-        for p in environment.check(Env(ROOT, "dev", objects))
-    )
+    find(objects, "ConfigMap", config_map).doc["data"][variable] = value
+    assert any(expected in p for p in environment.check(Env(ROOT, "dev", objects)))
 
 
 def test_a_secret_no_external_secret_makes_is_caught(env_objects):

@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
+import pytest
 from cloudctl.manifests.contract import probes
 from cloudctl.manifests.contract.env import Env
 from contract_helpers import contract_root
 from manifest_helpers import ROOT, find
 
 
-def test_a_container_port_unlike_the_gunicorn_bind_is_caught(env_objects):
+@pytest.mark.parametrize(
+    ("deployment", "edit", "expected"),
+    [
+        pytest.param(
+            "inventory",
+            lambda container: container["ports"][0].update(containerPort=9090),
+            "containerPort http=9090 but the code listens on 8080",
+            id="a-container-port-unlike-the-gunicorn-bind",
+        ),
+        pytest.param(
+            "billing",
+            lambda container: container["readinessProbe"]["httpGet"].update(path="/healthz"),
+            "container billing: probe path /healthz is not a route the code serves",
+            id="a-probe-on-a-route-that-does-not-exist",
+        ),
+        pytest.param(
+            "billing-worker",
+            lambda container: container["livenessProbe"]["httpGet"].update(path="/alive"),
+            "container billing-worker: probe path /alive is not a route",
+            id="a-worker-probe-on-a-missing-path",
+        ),
+    ],
+)
+def test_a_container_edit_is_caught(env_objects, deployment, edit, expected):
     objects = env_objects("dev")
-    container = find(objects, "Deployment", "inventory").doc["spec"]["template"]["spec"]["containers"][0]
-    container["ports"][0]["containerPort"] = 9090
-    assert any(
-        "containerPort http=9090 but the code listens on 8080" in p
-        for p in probes.check(Env(ROOT, "dev", objects))
-    )
-
-
-def test_a_probe_on_a_route_that_does_not_exist_is_caught(env_objects):
-    objects = env_objects("dev")
-    container = find(objects, "Deployment", "billing").doc["spec"]["template"]["spec"]["containers"][0]
-    container["readinessProbe"]["httpGet"]["path"] = "/healthz"
-    assert any(
-        "container billing: probe path /healthz is not a route the code serves" in p
-        for p in probes.check(Env(ROOT, "dev", objects))
-    )
-
-
-def test_a_worker_probe_on_a_missing_path_is_caught(env_objects):
-    objects = env_objects("dev")
-    container = find(objects, "Deployment", "billing-worker").doc["spec"]["template"]["spec"]["containers"][0]
-    container["livenessProbe"]["httpGet"]["path"] = "/alive"
-    assert any(
-        "container billing-worker: probe path /alive is not a route" in p
-        for p in probes.check(Env(ROOT, "dev", objects))
-    )
+    edit(find(objects, "Deployment", deployment).doc["spec"]["template"]["spec"]["containers"][0])
+    assert any(expected in p for p in probes.check(Env(ROOT, "dev", objects)))
 
 
 def test_a_container_port_the_contract_does_not_say_is_caught(env_objects, tmp_path):
