@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,13 @@ def workload_settings() -> dict[str, tuple[Setting, ...]]:
     return found
 
 
+def _markdown_table(header: list[str], rows: Iterable[list[str]]) -> str:
+    """A Markdown table: the header, its `|---|` rule, then a line per row of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines)
+
+
 def table() -> str:
     """services/README.md's environment table: one row per variable, the workloads that read it."""
     every = workload_settings()
@@ -64,18 +71,23 @@ def table() -> str:
                 users.append(workload)
             else:
                 rows[setting.name] = (setting, [workload])
-    lines = ["| variable | used by | required | default | meaning |", "|---|---|---|---|---|"]
+    cells = []
     for name, (setting, users) in rows.items():
         if name == "PORT":
             defaults = {w: {s.name: s.default for s in ss}["PORT"] for w, ss in every.items()}
             default = ", ".join(f"{value} {w}" for w, value in defaults.items())
         else:
-            default = f"`{setting.default}`" if setting.default is not None else ""
-        lines.append(
-            f"| `{name}` | {', '.join(users)} | {'yes' if setting.required else 'no'} | {default} "
-            f"| {setting.description} |"
-        )
-    return "\n".join(lines)
+            default = _default(setting)
+        cells.append([f"`{name}`", ", ".join(users), _yes_no(setting.required), default, setting.description])
+    return _markdown_table(["variable", "used by", "required", "default", "meaning"], cells)
+
+
+def _default(setting: Setting) -> str:
+    return f"`{setting.default}`" if setting.default is not None else ""
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _command(item: dict[str, Any]) -> str:
@@ -90,24 +102,24 @@ def billing_settings_table() -> str:
     for workload in billing:
         for setting in every[workload]:
             rows.setdefault(setting.name, setting)
-    lines = [
-        f"| variable | {' | '.join(billing)} | required | default | meaning |",
-        "|---|" + "---|" * len(billing) + "---|---|---|",
-    ]
-    for name, setting in rows.items():
-        used = " | ".join("yes" if name in {s.name for s in every[w]} else "" for w in billing)
-        default = f"`{setting.default}`" if setting.default is not None else ""
-        lines.append(
-            f"| `{name}` | {used} | {'yes' if setting.required else 'no'} | {default} "
-            f"| {setting.description} |"
-        )
-    return "\n".join(lines)
+    return _markdown_table(
+        ["variable", *billing, "required", "default", "meaning"],
+        (
+            [
+                f"`{name}`",
+                *("yes" if name in {s.name for s in every[w]} else "" for w in billing),
+                _yes_no(setting.required),
+                _default(setting),
+                setting.description,
+            ]
+            for name, setting in rows.items()
+        ),
+    )
 
 
 def topology_table(durable_column: bool) -> str:
     """The queues the code declares (the contract's topology class), for the queue `<q>`."""
-    lines = ["| queue | durable | arguments |" if durable_column else "| queue | arguments |"]
-    lines.append("|---|---|---|" if durable_column else "|---|---|")
+    rows = []
     for item in contract()["workloads"].values():
         if not item.get("topology"):
             continue
@@ -116,27 +128,28 @@ def topology_table(durable_column: bool) -> str:
             sys.path.insert(0, folder_path)
         for queue, arguments in describe.resolve(item["topology"]["class"])("<q>").declarations():
             shown = ", ".join(f"`{key}: {json.dumps(value)}`" for key, value in arguments.items()) or "none"
-            lines.append(f"| `{queue}` | yes | {shown} |" if durable_column else f"| `{queue}` | {shown} |")
-    return "\n".join(lines)
+            rows.append([f"`{queue}`", "yes", shown] if durable_column else [f"`{queue}`", shown])
+    return _markdown_table(
+        ["queue", "durable", "arguments"] if durable_column else ["queue", "arguments"], rows
+    )
 
 
 def billing_workloads_table() -> str:
     """services/billing/README.md: the workloads built from services/billing."""
-    lines = ["| workload | start command (WORKDIR /app) | port |", "|---|---|---|"]
-    for name, item in contract()["workloads"].items():
-        if item["source"] == "services/billing":
-            lines.append(f"| {name} | `{_command(item)}` | {item['container_port']} |")
-    return "\n".join(lines)
+    return _markdown_table(
+        ["workload", "start command (WORKDIR /app)", "port"],
+        (
+            [name, f"`{_command(item)}`", str(item["container_port"])]
+            for name, item in contract()["workloads"].items()
+            if item["source"] == "services/billing"
+        ),
+    )
 
 
 def contract_workloads_table() -> str:
     """docs/contract.md: every workload's source, command, port, image, NodePort, the variables it
     requires and the Secrets Manager keys its pods' ExternalSecrets read."""
-    lines = [
-        "| workload | source folder | Python package | start command (in the image, WORKDIR /app) | port "
-        "| ECR repository | NodePort | requires | Secrets Manager keys read |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for name, item in contract()["workloads"].items():
         requires = ", ".join(f"`{variable}`" for variable in item["requires"]) or "none"
         secrets = (
@@ -146,60 +159,80 @@ def contract_workloads_table() -> str:
             )
             or "none"
         )
-        lines.append(
-            f"| {name} | {item['source']} | `{item['package']}` | `{_command(item)}` "
-            f"| {item['container_port']} | `cloud-design/<env>/{item['image']}` "
-            f"| {item['node_port'] or 'none'} | {requires} | {secrets} |"
+        rows.append(
+            [
+                name,
+                item["source"],
+                f"`{item['package']}`",
+                f"`{_command(item)}`",
+                str(item["container_port"]),
+                f"`cloud-design/<env>/{item['image']}`",
+                str(item["node_port"] or "none"),
+                requires,
+                secrets,
+            ]
         )
-    return "\n".join(lines)
+    header = ["workload", "source folder", "Python package", "start command (in the image, WORKDIR /app)"]
+    header += ["port", "ECR repository", "NodePort", "requires", "Secrets Manager keys read"]
+    return _markdown_table(header, rows)
 
 
 def contract_commands_table() -> str:
     """docs/contract.md: the one-shot commands and the image each runs in."""
-    lines = ["| command | source folder | image |", "|---|---|---|"]
-    for name, item in contract()["commands"].items():
-        image = f"`cloud-design/<env>/{item['image']}`" if item["image"] else "any of the workloads' images"
-        lines.append(f"| `python -m {name}` | {item['source']} | {image} |")
-    return "\n".join(lines)
+    return _markdown_table(
+        ["command", "source folder", "image"],
+        (
+            [
+                f"`python -m {name}`",
+                item["source"],
+                f"`cloud-design/<env>/{item['image']}`" if item["image"] else "any of the workloads' images",
+            ]
+            for name, item in contract()["commands"].items()
+        ),
+    )
 
 
 def contract_settings_table() -> str:
     """docs/contract.md: where each process's Setting tuple is declared in code."""
-    lines = ["| process | settings |", "|---|---|"]
+    rows = []
     for section in ("workloads", "commands"):
         for name, item in contract()[section].items():
             specs = [item["settings"]] if isinstance(item["settings"], str) else item["settings"]
             shown = ", ".join(f"`{spec.replace(':', '.')}`" for spec in specs)
-            lines.append(f"| {name if section == 'workloads' else f'`python -m {name}`'} | {shown} |")
-    return "\n".join(lines)
+            rows.append([name if section == "workloads" else f"`python -m {name}`", shown])
+    return _markdown_table(["process", "settings"], rows)
 
 
 def contract_routes_table() -> str:
     """docs/contract.md: the load balancer's path rules to the NodePorts on every node."""
-    lines = [
-        "| target | paths | NodePort | health check | priority | reachable from |",
-        "|---|---|---|---|---|---|",
-    ]
     data = contract()
     targets = {name: item for name, item in data["workloads"].items() if item["route"]}
     targets.update(data["platform"])
-    for name, item in targets.items():
-        route = item["route"]
-        lines.append(
-            f"| {name} | {', '.join(f'`{p}`' for p in route['path_patterns'])} | {item['node_port']} "
-            f"| `{route['health_check_path']}` | {route['priority']} "
-            f"| {'`admin_cidr` only' if route.get('admin_only') else 'anywhere'} |"
-        )
-    return "\n".join(lines)
+    return _markdown_table(
+        ["target", "paths", "NodePort", "health check", "priority", "reachable from"],
+        (
+            [
+                name,
+                ", ".join(f"`{p}`" for p in item["route"]["path_patterns"]),
+                str(item["node_port"]),
+                f"`{item['route']['health_check_path']}`",
+                str(item["route"]["priority"]),
+                "`admin_cidr` only" if item["route"].get("admin_only") else "anywhere",
+            ]
+            for name, item in targets.items()
+        ),
+    )
 
 
 def contract_secrets_table() -> str:
     """docs/contract.md: the Secrets Manager secrets and their JSON keys."""
-    lines = ["| Secrets Manager secret | JSON keys | holds |", "|---|---|---|"]
-    for name, item in contract()["secrets"].items():
-        keys = ", ".join(f"`{k}`" for k in item["keys"])
-        lines.append(f"| `cloud-design/<env>/{name}` | {keys} | {item['holds']} |")
-    return "\n".join(lines)
+    return _markdown_table(
+        ["Secrets Manager secret", "JSON keys", "holds"],
+        (
+            [f"`cloud-design/<env>/{name}`", ", ".join(f"`{k}`" for k in item["keys"]), str(item["holds"])]
+            for name, item in contract()["secrets"].items()
+        ),
+    )
 
 
 @dataclass(frozen=True)
