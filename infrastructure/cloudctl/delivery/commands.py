@@ -295,7 +295,9 @@ def _copy_images(explicit_host: str | None, tags: dict[str, str], source: str, t
     from cloudctl.delivery import promote, registry
 
     host = registry.registry_host(explicit_host)
-    planned = promote.copy_images(host, tags, source, target, creds=registry.login(host))
+    with registry.auth_file(host, registry.login(host)) as authfile:
+        planned = promote.plan(host, tags, source, target, authfile=authfile)
+        promote.copy(planned, authfile=authfile)
     copied = [image.name for image in planned.to_copy]
     kept = [image.name for image in planned.images if image.present]
     print(

@@ -212,23 +212,6 @@ def copy(promotion: Plan, *, authfile: Path | None = None, skopeo: str = "skopeo
     return [image.name for image in promotion.to_copy]
 
 
-def copy_images(
-    host: str,
-    tags: dict[str, str],
-    source_env: str,
-    target_env: str,
-    *,
-    creds: str | None = None,
-    skopeo: str = "skopeo",
-) -> Plan:
-    """Plan, copy and verify in one process (`cloudctl promote --copy-images`). `creds`
-    (USER:PASSWORD) log in to `host`."""
-    with registry.auth_file(host, creds) as authfile:
-        promotion = plan(host, tags, source_env, target_env, authfile=authfile, skopeo=skopeo)
-        copy(promotion, authfile=authfile, skopeo=skopeo)
-    return promotion
-
-
 def skopeo_copy_command(source: str, target: str, authfile: Path | None, skopeo: str = "skopeo") -> list[str]:
     """`skopeo copy --all --preserve-digests`: every platform, the digests unchanged."""
     command = [skopeo, "copy", "--all", "--preserve-digests", "--retry-times", "3"]

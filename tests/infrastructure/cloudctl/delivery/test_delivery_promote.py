@@ -263,7 +263,7 @@ def test_a_target_tag_naming_another_image_is_refused_before_any_copy(tmp_path):
             oci_registry.push(other, f"{server.host}/cloud-design/prod/inventory-app:{TAG}").returncode == 0
         )
         with pytest.raises(CloudctlError, match=r"prod/inventory-app:3f2a9c1 already names sha256:\w+, not"):
-            promote.copy_images(server.host, dict.fromkeys(IMAGES, TAG), "dev", "prod")
+            promote.copy(promote.plan(server.host, dict.fromkeys(IMAGES, TAG), "dev", "prod"))
         assert server.tags("cloud-design/prod/api-gateway") == []  # sorted first, still not copied
     finally:
         server.stop()
@@ -294,11 +294,14 @@ def test_the_ecr_login_reaches_skopeo_through_a_private_auth_file(
     assert "copied api-gateway, billing-app, inventory-app" in capsys.readouterr().out
     assert private_registry.tags("cloud-design/prod/billing-app") == [TAG]
     # without the login the same registry refuses: the check above depends on it
-    with pytest.raises(
-        CloudctlError,
-        match=r"cannot tell whether .*dev/api-gateway:3f2a9c1 exists: .*(unauthorized|authentication)",
+    with (
+        registry.auth_file(private_registry.host, "AWS:wrong") as authfile,
+        pytest.raises(
+            CloudctlError,
+            match=r"cannot tell whether .*dev/api-gateway:3f2a9c1 exists: .*(unauthorized|authentication)",
+        ),
     ):
-        promote.copy_images(private_registry.host, {"api-gateway": TAG}, "dev", "prod", creds="AWS:wrong")
+        promote.plan(private_registry.host, {"api-gateway": TAG}, "dev", "prod", authfile=authfile)
 
 
 # --- CI's three jobs: promote-prod (--plan-out), promote-copy (skopeo), promote-mr (--verify-plan) ---
