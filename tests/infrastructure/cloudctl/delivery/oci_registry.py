@@ -12,11 +12,9 @@ under an OCI image index).
 from __future__ import annotations
 
 import base64
-import datetime
 import gzip
 import hashlib
 import io
-import ipaddress
 import json
 import shutil
 import socket
@@ -29,6 +27,8 @@ import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import loopback_tls
 
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -86,34 +86,8 @@ def _htpasswd_line(user: str, password: str) -> str:
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (its own CA) and its key, valid for a day."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "oci_registry test registry")])
-    now = datetime.datetime.now(datetime.UTC)
-    loopback = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([loopback]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
     cert_file, key_file = folder / "registry.crt", folder / "registry.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    loopback_tls.write_certificate(cert_file, key_file, "oci_registry test registry")
     return cert_file, key_file
 
 
