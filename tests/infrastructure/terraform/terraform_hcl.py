@@ -16,11 +16,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 TERRAFORM = ROOT / "infrastructure" / "terraform"
 MODULES = TERRAFORM / "modules"
+COMMON = TERRAFORM / "envs" / "common"  # the roots' shared files (each env links to them)
 ENVS = ("dev", "prod")
 # Every directory Terraform runs in (roots) and every module they call.
 ROOT_DIRS = (TERRAFORM / "state", *(TERRAFORM / "envs" / env for env in ENVS))
 MODULE_DIRS = tuple(sorted(path for path in MODULES.iterdir() if path.is_dir()))
 CONTRACT_FILE = ROOT / "contract.yaml"
+# The operator's address, passed as cloudctl passes it (never in terraform.tfvars): benchmarking
+# space (198.18.0.0/15), which the roots accept, unlike the documentation ranges they refuse.
+ADMIN_CIDR = "198.18.0.10/32"
 
 
 def contract_routes(path: Path = CONTRACT_FILE) -> dict[str, dict[str, Any]]:
@@ -111,11 +115,16 @@ def tfvars(env: str) -> dict[str, Any]:
     return load_file(TERRAFORM / "envs" / env / "terraform.tfvars")
 
 
-def common_locals() -> dict[str, Any]:
+def locals_of(directory: Path) -> dict[str, Any]:
+    """Every `locals` block of the directory, merged."""
     merged: dict[str, Any] = {}
-    for block in load_dir(TERRAFORM / "envs" / "common").get("locals", []):
+    for block in load_dir(directory).get("locals", []):
         merged.update(block)
     return merged
+
+
+def common_locals() -> dict[str, Any]:
+    return locals_of(COMMON)
 
 
 def variable_block(path: Path, name: str) -> str:

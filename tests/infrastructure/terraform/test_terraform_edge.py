@@ -7,6 +7,7 @@ import re
 import pytest
 from terraform_engine import Workspace
 from terraform_hcl import (
+    ADMIN_CIDR,
     CONTRACT_FILE,
     TERRAFORM,
     common_locals,
@@ -21,8 +22,6 @@ from terraform_hcl import (
 
 SG = module_dir("security_groups")
 LB = module_dir("load_balancer")
-
-ADMIN_CIDR = "198.18.0.10/32"  # any address outside the documentation ranges the root refuses
 
 
 # --- routes (contract.yaml's, used by the ALB and the node security group) -----------------------

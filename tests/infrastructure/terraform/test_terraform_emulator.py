@@ -26,7 +26,7 @@ import pytest
 import yaml
 from cloudctl.delivery import builds as cloudctl_builds
 from terraform_engine import ROOT, Result, Workspace
-from terraform_hcl import contract_images, contract_routes, contract_secrets
+from terraform_hcl import ADMIN_CIDR, contract_images, contract_routes, contract_secrets
 
 # The module's first test waits for the whole deploy (about three minutes, mostly the provider's
 # own waits: S3 lifecycle consistency checks, RDS, the ALB), past the suite's default timeout.
@@ -35,9 +35,6 @@ ENV = "dev"
 NAME = f"cloud-design-{ENV}"
 ENV_ROOT = f"envs/{ENV}"
 PLAN_NO_CHANGES, PLAN_CHANGES = 0, 2
-# The operator's address, passed as cloudctl passes it (never in terraform.tfvars): benchmarking
-# space (198.18.0.0/15), which the root accepts, unlike the documentation ranges.
-ADMIN_CIDR = "198.18.0.10/32"
 ZONE = "cloud-design.internal"
 
 

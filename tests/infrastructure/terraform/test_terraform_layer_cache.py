@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from terraform_engine import TERRAFORM_BIN
 from terraform_hcl import (
-    TERRAFORM,
+    COMMON,
     data_sources,
     labelled,
     module_dir,
@@ -24,7 +24,6 @@ from terraform_hcl import (
 
 REGISTRY = module_dir("registry")
 CI_OIDC = module_dir("ci_oidc")
-COMMON = TERRAFORM / "envs" / "common"
 VARIABLES = COMMON / "variables.tf"
 # What buildah needs on a cache repository: --cache-from pulls, --cache-to pushes.
 CACHE_PULL = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}

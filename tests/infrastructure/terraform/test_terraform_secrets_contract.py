@@ -17,31 +17,23 @@ import pytest
 import yaml
 from terraform_engine import TerraformFailed, Workspace
 from terraform_hcl import (
-    TERRAFORM,
+    ADMIN_CIDR,
+    COMMON,
     contract_secrets,
     ephemeral_resources,
     labelled,
-    load_dir,
+    locals_of,
     module_dir,
     resources,
 )
 
 SECRETS = module_dir("secrets")
 DATABASE = module_dir("database")
-COMMON = TERRAFORM / "envs" / "common"
-ADMIN_CIDR = "198.18.0.10/32"  # any address outside the documentation ranges the root refuses
-
-
-def module_locals(directory) -> dict:
-    merged: dict = {}
-    for block in load_dir(directory).get("locals", []):
-        merged.update(block)
-    return merged
 
 
 # --- static: the root hands the contract over; the generators write the keys they declare ---------
 def test_the_root_passes_the_contracts_secrets_split_between_the_two_modules():
-    assert module_locals(COMMON)["secret_keys"] == (
+    assert locals_of(COMMON)["secret_keys"] == (
         "${{for name, secret in local.contract.secrets : name => secret.keys}}"
     )
     calls = labelled(COMMON, "module")
@@ -54,7 +46,7 @@ def test_the_root_passes_the_contracts_secrets_split_between_the_two_modules():
 
 
 def test_each_generator_writes_exactly_the_keys_the_module_checks_the_contract_against():
-    declared = module_locals(SECRETS)
+    declared = locals_of(SECRETS)
     versions = resources(SECRETS, "aws_secretsmanager_secret_version")
 
     def written(name: str) -> list[str]:
@@ -79,7 +71,7 @@ def test_each_generator_writes_exactly_the_keys_the_module_checks_the_contract_a
 
 def test_the_real_contract_names_what_the_modules_write():
     """The same rule the validations hold, on the file itself (fast, and names the secret)."""
-    declared = module_locals(SECRETS)
+    declared = locals_of(SECRETS)
     pattern = declared["database_secret_pattern"]
     for name, keys in contract_secrets().items():
         if name == "rds-master":
