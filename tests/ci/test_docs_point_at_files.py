@@ -1,5 +1,5 @@
 """Docs and comments point at the repository's files, never at the issue tracker's history:
-an issue number or "the seed" means nothing to someone who adopts the repository."""
+an issue number or a name for the first version means nothing to someone who adopts the repository."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_the_rule_finds_each_form(tmp_path):
     sample = tmp_path / "README.md"
     sample.write_text(
         # Split so that this file's own lines do not match the rule.
-        "Fixed in " + "issue 14.\nSee " + "Issue #3 too.\nAs the " + "seed did.\nissues and seeds are fine.\n"
+        "Fixed in iss" + "ue 14.\nSee Iss" + "ue #3 too.\nAs the " + "seed did.\nissues and seeds are fine.\n"
     )
     found = history_references([sample], root=tmp_path)
     assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in found] == ["1", "2", "3"]
