@@ -79,6 +79,35 @@ def create_hosted_zone(self):
 
 
 Route53.create_hosted_zone = create_hosted_zone
+
+# Not a fix: a trace for the security-group rule flake (moto_gaps.SERIAL_CHANGES). Each rule change
+# is logged with a digest of its parameters, so a failed run's moto.log shows whether the request
+# that moto refused as a duplicate (or as not found) had already arrived once.
+import hashlib
+import threading
+import time
+
+from moto.ec2.responses.security_groups import SecurityGroups
+
+
+def traced(action):
+    moto_action = getattr(SecurityGroups, action)
+
+    def run(self):
+        digest = hashlib.sha256(repr(sorted(self.querystring.items())).encode()).hexdigest()[:12]
+        sys.stderr.write(f"rule-trace {time.time():.3f} {threading.get_ident()} {action} {digest}\\n")
+        return moto_action(self)
+
+    return run
+
+
+for action in (
+    "authorize_security_group_egress",
+    "authorize_security_group_ingress",
+    "revoke_security_group_egress",
+    "revoke_security_group_ingress",
+):
+    setattr(SecurityGroups, action, traced(action))
 main(sys.argv[1:])
 """
 # The Project tag every resource of ours carries (the providers' default_tags) and our name prefix.
