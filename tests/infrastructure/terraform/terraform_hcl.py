@@ -12,6 +12,7 @@ from typing import Any
 
 import hcl2
 import yaml
+from cloudctl.manifests.contract import spec
 
 ROOT = Path(__file__).resolve().parents[3]
 TERRAFORM = ROOT / "infrastructure" / "terraform"
@@ -28,7 +29,9 @@ ADMIN_CIDR = "198.18.0.10/32"
 
 
 def contract_routes(path: Path = CONTRACT_FILE) -> dict[str, dict[str, Any]]:
-    """What the load balancer must route, by target, as contract.yaml says (workloads and platform)."""
+    """What the load balancer must route, by target, as contract.yaml says (workloads and platform).
+    Read raw, not through cloudctl's typed reader: Terraform's yamldecode sees these objects as
+    written (admin_only only where it is set), and the tests compare the two."""
     data = yaml.safe_load(path.read_text())
     targets = {name: item for name, item in data["workloads"].items() if item["route"]}
     targets.update(data["platform"])
@@ -36,13 +39,13 @@ def contract_routes(path: Path = CONTRACT_FILE) -> dict[str, dict[str, Any]]:
 
 
 def contract_images(path: Path = CONTRACT_FILE) -> set[str]:
-    """The ECR repositories' last segments contract.yaml names."""
-    return {item["image"] for item in yaml.safe_load(path.read_text())["workloads"].values()}
+    """The ECR repositories' last segments contract.yaml names (cloudctl's reader of the file)."""
+    return set(spec.load(path.parent).images)
 
 
 def contract_secrets(path: Path = CONTRACT_FILE) -> dict[str, list[str]]:
     """contract.yaml's Secrets Manager secrets (cloud-design/<env>/<name>) and their JSON keys, by name."""
-    return {name: secret["keys"] for name, secret in yaml.safe_load(path.read_text())["secrets"].items()}
+    return {name: list(secret.keys) for name, secret in spec.load(path.parent).secrets.items()}
 
 
 # Bookkeeping keys python-hcl2 adds next to the real attributes.
